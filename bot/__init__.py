@@ -1,0 +1,1 @@
+"""Wiring, settings, translations and rendering of the field-reporting bot."""

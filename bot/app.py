@@ -1,0 +1,180 @@
+"""Build the Application: every handler is registered here, top to bottom."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.alerts import deliver_pending_alerts
+from bot.catalogue import seed_default_catalogues
+from bot.context import BotContext, Services
+from bot.i18n import Translator
+from bot.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
+from bot.settings import Settings
+from handlers import errors, gate, join, menu, reports
+from storage.db import Database, utc_now
+from storage.updates import forget_old_updates
+
+log = logging.getLogger(__name__)
+
+BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+# (command, message id of its description) in the order the menu shows them.
+COMMANDS = (
+    ("incident", "command.incident"),
+    ("activity", "command.activity"),
+    ("nothing", "command.nothing"),
+    ("my", "command.my"),
+    ("cancel", "command.cancel"),
+    ("language", "command.language"),
+    ("help", "command.help"),
+)
+ALERT_RETRY_INTERVAL = timedelta(minutes=1)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    now: Callable[[], datetime] = utc_now,
+    rate_limit: bool = True,
+) -> BotApplication:
+    """Create the Application with its services; nothing is opened until post_init."""
+    translator = Translator.load(settings.language)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .post_init(_open_services)
+        .post_shutdown(_close_services)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        # Waits out Telegram's flood limits and retries a 429 instead of failing.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    application: BotApplication = builder.build()
+    application.bot_data["services"] = Services(
+        settings=settings, db=Database(settings.db_path), translator=translator, now=now
+    )
+    register_handlers(application, translator)
+    return application
+
+
+def register_handlers(application: BotApplication, translator: Translator) -> None:
+    """Every handler, in the order an update meets them."""
+    private = filters.ChatType.PRIVATE
+
+    # Group -2: a redelivered update has already done its work; drop it first.
+    application.add_handler(TypeHandler(Update, gate.drop_replayed_update), group=-2)
+    # Group -1: find out who is asking; strangers stop here unless they are joining.
+    application.add_handler(TypeHandler(Update, gate.identify_member), group=-1)
+
+    # Group 0: the flows. Commands and menu buttons come before the catch-all message
+    # handler, so that tapping a menu button mid-report is a command, not an answer.
+    application.add_handler(CommandHandler("start", join.start, filters=private))
+    application.add_handler(CommandHandler("help", menu.show_help, filters=private))
+    application.add_handler(CommandHandler("language", menu.ask_language, filters=private))
+    application.add_handler(CommandHandler("cancel", menu.cancel, filters=private))
+    application.add_handler(CommandHandler("nothing", menu.nothing_to_report, filters=private))
+    application.add_handler(CommandHandler("my", menu.my_reports, filters=private))
+    application.add_handler(CommandHandler("incident", reports.start_incident, filters=private))
+    application.add_handler(CommandHandler("activity", reports.start_activity, filters=private))
+    for key, callback in (
+        (MENU_INCIDENT, reports.start_incident),
+        (MENU_ACTIVITY, reports.start_activity),
+        (MENU_NOTHING, menu.nothing_to_report),
+        (MENU_MY, menu.my_reports),
+    ):
+        button = filters.Text(sorted(translator.all_variants(key)))
+        application.add_handler(MessageHandler(private & button, callback))
+    application.add_handler(CallbackQueryHandler(menu.choose_language, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(reports.on_callback, pattern=r"^r:"))
+    application.add_handler(
+        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reports.on_message)
+    )
+    # Group 1: remember the update, so that a replay after a crash is dropped by group -2.
+    application.add_handler(TypeHandler(Update, gate.remember_update), group=1)
+
+    application.add_error_handler(errors.report_error)
+
+
+def services_of(application: BotApplication) -> Services:
+    services: Services = application.bot_data["services"]
+    return services
+
+
+async def _open_services(application: BotApplication) -> None:
+    """Open the database, load defaults, set the command menu, resume pending alerts."""
+    services = services_of(application)
+    await services.db.open()
+    for kind in await seed_default_catalogues(services.db):
+        log.info("loaded the default %s catalogue", kind)
+    await set_command_menus(application, services.translator)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            retry_alerts, interval=ALERT_RETRY_INTERVAL, first=timedelta(seconds=5),
+            name="alerts:retry",
+        )  # fmt: skip
+        application.job_queue.run_repeating(
+            prune_updates, interval=timedelta(hours=6), first=timedelta(minutes=1),
+            name="updates:prune",
+        )  # fmt: skip
+
+
+async def _close_services(application: BotApplication) -> None:
+    await services_of(application).db.close()
+
+
+async def set_command_menus(application: BotApplication, translator: Translator) -> None:
+    """Set the command menu in every language; the default one in the deployment's."""
+    for language in translator.languages:
+        commands = [BotCommand(name, translator.plain(language, key)) for name, key in COMMANDS]
+        is_default = language == translator.default_language
+        await application.bot.set_my_commands(
+            commands,
+            scope=BotCommandScopeDefault(),
+            language_code=None if is_default else language,
+        )
+
+
+async def retry_alerts(context: BotContext) -> None:
+    """Send alerts that failed before (Telegram down, 5xx, restart mid-send)."""
+    sent = await deliver_pending_alerts(context.bot, context.services)
+    if sent:
+        log.info("sent %d pending alert(s)", sent)
+
+
+async def prune_updates(context: BotContext) -> None:
+    await forget_old_updates(context.db)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
+    # httpx logs every request URL at INFO, and the URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

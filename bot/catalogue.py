@@ -1,0 +1,40 @@
+"""The default catalogue shipped with the bot (editable per deployment in the database)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from storage.catalogue import seed_catalogue
+from storage.db import Database
+from storage.models import CatalogueItem
+
+CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+DEFAULT_FILES = {"incident": "incident_categories.csv", "activity": "activity_types.csv"}
+
+
+def read_catalogue(kind: str, path: Path) -> list[CatalogueItem]:
+    """Read a code,vi,en CSV into catalogue items, refusing a malformed file."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != ["code", "vi", "en"]:
+            raise ValueError(f"{path}: the header must be code,vi,en")
+        items = [
+            CatalogueItem(kind, row["code"].strip(), row["vi"].strip(), row["en"].strip())
+            for row in reader
+        ]
+    codes = [item.code for item in items]
+    if not all(codes) or len(set(codes)) != len(codes):
+        raise ValueError(f"{path}: codes must be present and unique")
+    return items
+
+
+def default_catalogue(kind: str) -> list[CatalogueItem]:
+    return read_catalogue(kind, CATALOGUE_DIR / DEFAULT_FILES[kind])
+
+
+async def seed_default_catalogues(db: Database) -> list[str]:
+    """Give a new deployment the default catalogue; returns the kinds that were loaded."""
+    return [
+        kind for kind in DEFAULT_FILES if await seed_catalogue(db, kind, default_catalogue(kind))
+    ]

@@ -1,0 +1,199 @@
+"""The admin's command line: run the bot, import units, make invites, export reports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from telegram import Bot, Update
+from telegram.request import BaseRequest
+
+from bot.catalogue import seed_default_catalogues
+from bot.export import write_reports_csv
+from bot.i18n import Translator
+from bot.invites import hash_invite_code, invite_link, new_invite_code, parse_expiry
+from bot.render import local_time
+from bot.settings import Settings, SettingsError, load_settings
+from bot.units_csv import parse_units_csv
+from storage.catalogue import catalogue_items
+from storage.db import Database, utc_now
+from storage.members import create_invite
+from storage.models import Role
+from storage.reports import reports_for_export
+from storage.units import all_units, get_unit, upsert_units
+
+MAX_PROBLEMS_SHOWN = 50
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot with long polling (the default)")
+
+    units = commands.add_parser("units", help="manage the unit tree")
+    units_commands = units.add_subparsers(dest="units_command", required=True)
+    units_import = units_commands.add_parser("import", help="load units from a CSV file")
+    units_import.add_argument("file", type=Path, help="CSV with header code,name,parent_code")
+
+    invite = commands.add_parser("invite", help="print a single-use invite link")
+    invite.add_argument("--unit", required=True, help="code of the unit the invitee joins")
+    invite.add_argument("--role", required=True, choices=[role.value for role in Role])
+    invite.add_argument("--expires-in", default="7d", help="e.g. 30m, 12h, 7d, 2w (default 7d)")
+
+    export = commands.add_parser("export", help="write submitted reports to a CSV file")
+    export.add_argument("--out", required=True, type=Path)
+    export.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    export.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    request: BaseRequest | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    """Parse the command line and run one command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings(environ, env_file, require_token=command in ("run", "invite"))
+    except SettingsError as error:
+        print(f"error: {error}", file=err)
+        return 2
+    translator = Translator.load(settings.language)
+    if command == "run":
+        return run_bot(settings)
+    runner = {"units": import_units, "invite": make_invite, "export": export_reports}[command]
+    return asyncio.run(runner(args, settings, translator, request, out, err))
+
+
+def run_bot(settings: Settings) -> int:
+    """Poll Telegram until stopped."""
+    from bot.app import build_application, configure_logging
+
+    configure_logging()
+    application = build_application(settings)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def _open(settings: Settings) -> Database:
+    db = Database(settings.db_path)
+    await db.open()
+    await seed_default_catalogues(db)
+    return db
+
+
+async def import_units(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Load the unit tree from CSV; a file with any problem changes nothing."""
+    lang = settings.language
+    try:
+        raw = args.file.read_bytes()
+    except OSError as error:
+        print(t.plain(lang, "cli.cannot_read", path=args.file, error=error.strerror), file=err)
+        return 1
+    db = await _open(settings)
+    try:
+        parsed = parse_units_csv(raw, await all_units(db))
+        if parsed.problems:
+            print(
+                t.plain(lang, "units.refused", path=args.file, count=len(parsed.problems)), file=err
+            )
+            for problem in parsed.problems[:MAX_PROBLEMS_SHOWN]:
+                reason = t.plain(lang, problem.reason, **problem.values)
+                print(t.plain(lang, "units.problem", line=problem.line, reason=reason), file=err)
+            return 1
+        added, updated = await upsert_units(db, parsed.units)
+    finally:
+        await db.close()
+    print(t.plain(lang, "units.imported", added=added, updated=updated), file=out)
+    return 0
+
+
+async def make_invite(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Store a new invite's hash and print its link; the code itself is never stored."""
+    lang = settings.language
+    try:
+        lifetime = parse_expiry(args.expires_in)
+    except ValueError:
+        print(t.plain(lang, "cli.bad_expiry", value=args.expires_in), file=err)
+        return 2
+    db = await _open(settings)
+    try:
+        unit = await get_unit(db, args.unit)
+        if unit is None:
+            print(t.plain(lang, "cli.unknown_unit", code=args.unit), file=err)
+            return 1
+        bot = Bot(
+            settings.token,
+            base_url=settings.api_base_url,
+            base_file_url=settings.file_base_url,
+            request=request,
+            get_updates_request=request,
+        )
+        async with bot:
+            username = bot.username
+        code = new_invite_code()
+        expires_at = utc_now() + lifetime
+        await create_invite(db, hash_invite_code(code), unit.code, Role(args.role), expires_at)
+    finally:
+        await db.close()
+    print(
+        t.plain(
+            lang,
+            "cli.invite_created",
+            role=t.plain(lang, f"role.{args.role}"),
+            unit=unit.name,
+            expires=local_time(expires_at, settings.timezone),
+        ),
+        file=out,
+    )
+    print(invite_link(username, code), file=out)
+    return 0
+
+
+async def export_reports(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Write the reports of a date range (local days, inclusive) to CSV."""
+    lang = settings.language
+    if args.first_day and args.last_day and args.first_day > args.last_day:
+        print(t.plain(lang, "cli.bad_range"), file=err)
+        return 2
+    db = await _open(settings)
+    try:
+        rows = await reports_for_export(db, args.first_day, args.last_day)
+        catalogues = {kind: await catalogue_items(db, kind) for kind in ("incident", "activity")}
+    finally:
+        await db.close()
+    write_reports_csv(rows, args.out, t, lang, settings.timezone, catalogues)
+    print(t.plain(lang, "cli.exported", count=len(rows), path=args.out), file=out)
+    return 0

@@ -1,0 +1,405 @@
+"""What a member's answer means for one form field: pure parsing and validation.
+
+Nothing here talks to Telegram or SQLite, so every rule is testable on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.forms import MAX_PHOTOS, Field, FieldKind
+
+# Button values with a meaning of their own; catalogue codes are upper case, so no clash.
+SKIP = "_skip"
+NONE = "_none"
+DONE = "_done"
+CLEAR = "_clear"
+NOW = "now"
+TODAY = "today"
+YESTERDAY = "yesterday"
+OTHER = "other"
+DURATION_CHOICES = ("30", "60", "120", "180", "240")
+COUNT_CHOICES = ("1", "2", "3", "4", "5", "10")
+
+# How far back a report may reach: a guard against typos, not a business rule.
+MAX_AGE = timedelta(days=366)
+# Phones' clocks drift; a time this little ahead of ours is taken as "now".
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Button:
+    value: str
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class PhotoAnswer:
+    file_id: str
+    file_unique_id: str
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A sticker, voice note, file or anything else no field takes."""
+
+
+Answer = Button | Text | Location | PhotoAnswer | Unsupported
+
+
+@dataclass(frozen=True)
+class Accept:
+    """Store the value and move on."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Keep:
+    """Store the value but stay on the field (more photos may come)."""
+
+    value: Any
+    notice: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Ask the same field again in another mode (e.g. now type the time)."""
+
+    mode: str
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Say what is wrong and ask again; nothing is stored."""
+
+    error: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+Outcome = Accept | Keep | Switch | Reject
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+_TIME = re.compile(r"^(\d{1,2})(?:\s*(?:[:.hg]|giờ)\s*(\d{2})?)?(?:\s*(?:phút|p))?$")
+
+
+def parse_time(text: str) -> time | None:
+    """Read "14:30", "14h30", "14g", "14 giờ 30" or "14" as a time of day."""
+    match = _TIME.match(_normalise(text))
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+_DATE = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """Read "24/11", "24/11/2026", "24-11-26" or "2026-11-24"; no year means the last one."""
+    cleaned = _normalise(text)
+    if iso := _ISO_DATE.match(cleaned):
+        year, month, day = (int(part) for part in iso.groups())
+        year_given = True
+    elif match := _DATE.match(cleaned):
+        day, month = int(match.group(1)), int(match.group(2))
+        year_text = match.group(3)
+        year_given = year_text is not None
+        year = (
+            (2000 + int(year_text) if len(year_text) == 2 else int(year_text))
+            if year_text
+            else today.year
+        )
+    else:
+        return None
+    try:
+        result = date(year, month, day)
+    except ValueError:
+        return None
+    if not year_given and result > today:
+        # "30/12" typed in January means last December.
+        try:
+            result = result.replace(year=year - 1)
+        except ValueError:
+            return None
+    return result
+
+
+def parse_datetime(text: str, today: date) -> tuple[date, time] | None:
+    """Read a date and a time in either order, e.g. "24/11 21:15" or "21h15 24/11"."""
+    parts = _normalise(text).replace(",", " ").split()
+    for split in range(1, len(parts)):
+        head, tail = " ".join(parts[:split]), " ".join(parts[split:])
+        for date_text, time_text in ((head, tail), (tail, head)):
+            day, moment = parse_date(date_text, today), parse_time(time_text)
+            if day and moment:
+                return day, moment
+    return None
+
+
+_SPAN = re.compile(r"^(.+?)\s*(?:-|–|—|đến|to)\s*(.+)$")
+_DURATION = re.compile(r"^(?:(\d+(?:[.,]\d+)?)h)?(?:(\d+)m?)?$")
+_HOUR_WORDS = re.compile(r"\s*(?:tiếng|giờ|hours?|hrs?|g)\b")
+_MINUTE_WORDS = re.compile(r"\s*(?:phút|ph|p|mins?|minutes?)\b")
+
+
+def parse_duration(text: str) -> tuple[int, str | None] | None:
+    """Read a duration in minutes and, for a span like "19:00-21:30", the span itself."""
+    cleaned = _normalise(text)
+    if span := _SPAN.match(cleaned):
+        start, end = parse_time(span.group(1)), parse_time(span.group(2))
+        if start and end:
+            minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % (24 * 60)
+            if minutes == 0:
+                return None
+            return minutes, f"{start:%H:%M}–{end:%H:%M}"
+    compact = _MINUTE_WORDS.sub("m", _HOUR_WORDS.sub("h", cleaned)).replace(" ", "")
+    match = _DURATION.match(compact)
+    if not match or not any(match.groups()):
+        return None
+    hours_text, minutes_text = match.groups()
+    if hours_text is None and not compact.endswith("m"):
+        # A bare number: "2" means hours, "90" means minutes.
+        number = int(minutes_text)
+        minutes = number * 60 if number <= 24 else number
+    else:
+        hours = float(hours_text.replace(",", ".")) if hours_text else 0.0
+        minutes = round(hours * 60) + int(minutes_text or 0)
+    if not 0 < minutes <= 24 * 60:
+        return None
+    return minutes, None
+
+
+def parse_count(text: str) -> int | None:
+    match = re.match(r"^(\d{1,4})(?:\s*(?:người|people|persons?))?$", _normalise(text))
+    if not match:
+        return None
+    number = int(match.group(1))
+    return number if 1 <= number <= 999 else None
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The moment an answer is judged against, and the zone people live in."""
+
+    now: datetime
+    zone: ZoneInfo
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    def local(self, day: date, moment: time) -> datetime:
+        return datetime.combine(day, moment, tzinfo=self.zone)
+
+
+def _check_moment(moment: datetime, clock: Clock) -> Reject | None:
+    if moment > clock.now + CLOCK_SLACK:
+        return Reject("error.future")
+    if moment < clock.now - MAX_AGE:
+        return Reject("error.too_old")
+    return None
+
+
+def _check_day(day: date, clock: Clock) -> Reject | None:
+    if day > clock.today:
+        return Reject("error.future")
+    if day < clock.today - MAX_AGE:
+        return Reject("error.too_old")
+    return None
+
+
+def interpret(
+    spec: Field,
+    mode: str,
+    current: Any,
+    answer: Answer,
+    clock: Clock,
+    choices: Collection[str] = (),
+) -> Outcome:
+    """Decide what an answer to a field means: a value, another question, or an error."""
+    if isinstance(answer, Button) and answer.value == SKIP:
+        return Accept(None) if spec.optional else Reject("error.required")
+    if isinstance(answer, Unsupported):
+        return Reject("error.unsupported")
+    match spec.kind:
+        case FieldKind.CHOICE | FieldKind.YESNO:
+            return _choice(spec, answer, choices)
+        case FieldKind.WHEN:
+            return _when(mode, answer, clock)
+        case FieldKind.DAY:
+            return _day(mode, answer, clock)
+        case FieldKind.DURATION:
+            return _duration(answer)
+        case FieldKind.COUNT:
+            return _count(answer)
+        case FieldKind.PLACE:
+            return _place(spec, answer)
+        case FieldKind.TEXT:
+            return _text(spec, answer)
+        case FieldKind.PHOTOS:
+            return _photos(current, answer)
+    raise AssertionError(spec.kind)  # pragma: no cover
+
+
+def _choice(spec: Field, answer: Answer, choices: Collection[str]) -> Outcome:
+    if isinstance(answer, Button) and answer.value in choices:
+        if spec.kind is FieldKind.YESNO:
+            return Accept(answer.value == "yes")
+        return Accept(answer.value)
+    return Reject("error.use_buttons")
+
+
+def _typed_text(answer: Answer) -> str | None:
+    return answer.text if isinstance(answer, Text) else None
+
+
+def _when(mode: str, answer: Answer, clock: Clock) -> Outcome:
+    if isinstance(answer, Button):
+        if answer.value == NOW:
+            return Accept(clock.now.isoformat())
+        if answer.value == TODAY:
+            return Switch("time")
+        if answer.value == OTHER:
+            return Switch("datetime")
+        return Reject("error.use_buttons")
+    text = _typed_text(answer)
+    if text is None:
+        return Reject("error.need_text")
+    # A typed answer is read for what it is, whichever button came before.
+    if (moment := parse_time(text)) is not None and mode != "datetime":
+        when = clock.local(clock.today, moment)
+    elif (pair := parse_datetime(text, clock.today)) is not None:
+        when = clock.local(*pair)
+    elif mode == "datetime" and parse_time(text) is not None:
+        return Reject("error.need_date_and_time")
+    else:
+        return Reject("error.bad_datetime" if mode == "datetime" else "error.bad_time")
+    if problem := _check_moment(when, clock):
+        return problem
+    return Accept(when.isoformat())
+
+
+def _day(mode: str, answer: Answer, clock: Clock) -> Outcome:
+    if isinstance(answer, Button):
+        if answer.value == TODAY:
+            return Accept(clock.today.isoformat())
+        if answer.value == YESTERDAY:
+            return Accept((clock.today - timedelta(days=1)).isoformat())
+        if answer.value == OTHER:
+            return Switch("date")
+        return Reject("error.use_buttons")
+    text = _typed_text(answer)
+    if text is None:
+        return Reject("error.need_text")
+    day = parse_date(text, clock.today)
+    if day is None:
+        return Reject("error.bad_date")
+    if problem := _check_day(day, clock):
+        return problem
+    return Accept(day.isoformat())
+
+
+def _duration(answer: Answer) -> Outcome:
+    if isinstance(answer, Button):
+        if answer.value in DURATION_CHOICES:
+            return Accept({"minutes": int(answer.value), "span": None})
+        return Reject("error.use_buttons")
+    text = _typed_text(answer)
+    if text is None:
+        return Reject("error.need_text")
+    parsed = parse_duration(text)
+    if parsed is None:
+        return Reject("error.bad_duration")
+    return Accept({"minutes": parsed[0], "span": parsed[1]})
+
+
+def _count(answer: Answer) -> Outcome:
+    if isinstance(answer, Button):
+        if answer.value in COUNT_CHOICES:
+            return Accept(int(answer.value))
+        return Reject("error.use_buttons")
+    text = _typed_text(answer)
+    if text is None:
+        return Reject("error.need_text")
+    number = parse_count(text)
+    if number is None:
+        return Reject("error.bad_count")
+    return Accept(number)
+
+
+def _place(spec: Field, answer: Answer) -> Outcome:
+    if isinstance(answer, Button):
+        return Accept({"none": True}) if answer.value == NONE else Reject("error.use_buttons")
+    if isinstance(answer, Location):
+        if not (-90 <= answer.latitude <= 90 and -180 <= answer.longitude <= 180):
+            return Reject("error.bad_location")
+        return Accept({"lat": answer.latitude, "lon": answer.longitude, "title": answer.title})
+    text = _typed_text(answer)
+    if text is None:
+        return Reject("error.need_place")
+    return _checked_text(spec, text, lambda value: {"address": value})
+
+
+def _text(spec: Field, answer: Answer) -> Outcome:
+    text = _typed_text(answer)
+    if text is None:
+        return Reject("error.need_text")
+    return _checked_text(spec, text, lambda value: value)
+
+
+def _checked_text(spec: Field, text: str, wrap: Any) -> Outcome:
+    value = text.strip()
+    if not value:
+        return Reject("error.empty")
+    length = telegram_length(value)
+    if spec.max_length and length > spec.max_length:
+        return Reject("error.too_long", {"length": length, "limit": spec.max_length})
+    return Accept(wrap(value))
+
+
+def _photos(current: Any, answer: Answer) -> Outcome:
+    photos: list[list[str]] = list(current or [])
+    if isinstance(answer, Button):
+        if answer.value == DONE:
+            return Accept(photos or None)
+        if answer.value == CLEAR:
+            return Keep([], "photos.cleared")
+        return Reject("error.use_buttons")
+    if isinstance(answer, PhotoAnswer):
+        if len(photos) >= MAX_PHOTOS:
+            return Reject("error.too_many_photos", {"limit": MAX_PHOTOS})
+        if any(unique == answer.file_unique_id for _, unique in photos):
+            return Keep(photos, "photos.duplicate", {"count": len(photos)})
+        photos.append([answer.file_id, answer.file_unique_id])
+        return Keep(photos, "photos.received", {"count": len(photos), "limit": MAX_PHOTOS})
+    return Reject("error.need_photo")

@@ -1,0 +1,109 @@
+"""The report forms, declared once as data and walked by handlers/reports.py.
+
+A new report kind is a new ``Form`` here plus its messages in the catalogues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FieldKind(StrEnum):
+    CHOICE = "choice"  # inline buttons: fixed options or the deployment's catalogue
+    WHEN = "when"  # now / earlier today (a time) / another day (date and time)
+    DAY = "day"  # today / yesterday / a typed date
+    DURATION = "duration"  # buttons or typed "1h30", "90", "19:00-21:30"
+    PLACE = "place"  # a location pin, a typed address, or none
+    TEXT = "text"
+    COUNT = "count"
+    PHOTOS = "photos"
+    YESNO = "yesno"
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str  # message id
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str  # also used in callback data, so keep it short
+    kind: FieldKind
+    label: str  # message id, shown in the summary and on its edit button
+    prompt: str  # message id
+    optional: bool = False
+    options: tuple[Option, ...] = ()
+    catalogue: str | None = None  # CHOICE: take the options from this catalogue kind
+    max_length: int = 0  # TEXT and PLACE addresses, in characters as Telegram counts them
+    none_label: str = ""  # PLACE: the button that answers "no place"
+
+
+@dataclass(frozen=True)
+class Form:
+    kind: str
+    title: str  # message id
+    fields: tuple[Field, ...]
+
+    def field(self, key: str) -> Field | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+    def first_step(self) -> str:
+        return self.fields[0].key
+
+    def step_after(self, key: str) -> str:
+        keys = [f.key for f in self.fields]
+        index = keys.index(key) + 1
+        return keys[index] if index < len(keys) else SUMMARY_STEP
+
+
+SUMMARY_STEP = "summary"
+MAX_PHOTOS = 10
+
+INCIDENT = Form(
+    kind="incident",
+    title="incident.title",
+    fields=(
+        Field("cat", FieldKind.CHOICE, "incident.category", "incident.ask.category",
+              catalogue="incident"),
+        Field("when", FieldKind.WHEN, "incident.when", "incident.ask.when"),
+        Field("place", FieldKind.PLACE, "incident.place", "incident.ask.place",
+              max_length=300, none_label="place.unknown"),
+        Field("desc", FieldKind.TEXT, "incident.description", "incident.ask.description",
+              max_length=1000),
+        Field("people", FieldKind.TEXT, "incident.people", "incident.ask.people",
+              optional=True, max_length=300),
+        Field("photos", FieldKind.PHOTOS, "report.photos", "report.ask.photos", optional=True),
+        Field("action", FieldKind.CHOICE, "incident.action", "incident.ask.action",
+              options=(
+                  Option("on_spot", "incident.action.on_spot"),
+                  Option("police", "incident.action.police"),
+                  Option("follow_up", "incident.action.follow_up"),
+              )),
+        Field("urgent", FieldKind.YESNO, "incident.urgent", "incident.ask.urgent",
+              options=(
+                  Option("yes", "incident.urgent.yes"),
+                  Option("no", "incident.urgent.no"),
+              )),
+    ),
+)  # fmt: skip
+
+ACTIVITY = Form(
+    kind="activity",
+    title="activity.title",
+    fields=(
+        Field("type", FieldKind.CHOICE, "activity.type", "activity.ask.type",
+              catalogue="activity"),
+        Field("day", FieldKind.DAY, "activity.day", "activity.ask.day"),
+        Field("span", FieldKind.DURATION, "activity.duration", "activity.ask.duration"),
+        Field("count", FieldKind.COUNT, "activity.participants", "activity.ask.participants"),
+        Field("place", FieldKind.PLACE, "activity.place", "activity.ask.place",
+              optional=True, max_length=300, none_label="place.skip"),
+        Field("summary", FieldKind.TEXT, "activity.summary", "activity.ask.summary",
+              max_length=1000),
+        Field("photos", FieldKind.PHOTOS, "report.photos", "report.ask.photos", optional=True),
+    ),
+)  # fmt: skip
+
+FORMS: dict[str, Form] = {form.kind: form for form in (INCIDENT, ACTIVITY)}

@@ -1,0 +1,148 @@
+"""Rendering of drafts and reports as short HTML messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.forms import FORMS, Field, FieldKind, Form
+from bot.i18n import Html, Translator
+from storage.models import CatalogueItem, Member, Report, Unit
+
+# Free text is cut in listings so that a summary never nears Telegram's 4096 limit.
+SHORT_TEXT = 60
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M %d/%m/%Y")
+
+
+def local_day(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def shorten(text: str, limit: int = SHORT_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def catalogue_name(items: Sequence[CatalogueItem], code: str | None, language: str) -> str:
+    item = next((i for i in items if i.code == code), None)
+    return item.name(language) if item else (code or "")
+
+
+class FormRenderer:
+    """Turn a form's stored answers into text in one member's language."""
+
+    def __init__(
+        self,
+        translator: Translator,
+        language: str,
+        zone: ZoneInfo,
+        catalogues: Mapping[str, Sequence[CatalogueItem]],
+    ) -> None:
+        self.t = translator
+        self.language = language
+        self.zone = zone
+        self.catalogues = catalogues
+
+    def value(self, spec: Field, value: Any) -> Html:
+        """One answer as HTML; user text is escaped by the translator."""
+        t, lang = self.t, self.language
+        if value is None or value == []:
+            return t.html(lang, "value.none")
+        match spec.kind:
+            case FieldKind.CHOICE if spec.catalogue:
+                name = catalogue_name(self.catalogues.get(spec.catalogue, ()), value, lang)
+                return t.html(lang, "value.text", text=name)
+            case FieldKind.CHOICE:
+                option = next((o for o in spec.options if o.value == value), None)
+                return t.html(lang, option.label if option else "value.none")
+            case FieldKind.YESNO:
+                return t.html(lang, spec.options[0 if value else 1].label)
+            case FieldKind.WHEN:
+                moment = local_time(datetime.fromisoformat(value), self.zone)
+                return t.html(lang, "value.text", text=moment)
+            case FieldKind.DAY:
+                return t.html(lang, "value.text", text=local_day(date.fromisoformat(value)))
+            case FieldKind.DURATION:
+                hours, minutes = divmod(int(value["minutes"]), 60)
+                key = "value.duration_span" if value.get("span") else "value.duration"
+                return t.html(
+                    lang, key, hours=hours, minutes=f"{minutes:02d}", span=value.get("span")
+                )
+            case FieldKind.COUNT:
+                return t.html(lang, "value.count", count=value)
+            case FieldKind.PLACE:
+                return self.place(value)
+            case FieldKind.TEXT:
+                return t.html(lang, "value.text", text=value)
+            case FieldKind.PHOTOS:
+                return t.html(lang, "value.photos", count=len(value))
+        raise AssertionError(spec.kind)  # pragma: no cover
+
+    def place(self, value: Mapping[str, Any] | None) -> Html:
+        t, lang = self.t, self.language
+        if not value or value.get("none"):
+            return t.html(lang, "value.place_unknown")
+        if "address" in value:
+            return t.html(lang, "value.text", text=value["address"])
+        return t.html(lang, "value.location", lat=f"{value['lat']:.5f}", lon=f"{value['lon']:.5f}")
+
+    def lines(self, form: Form, data: Mapping[str, Any]) -> Html:
+        """Every field of the form with its answer, one per line."""
+        return Html(
+            "\n".join(
+                self.t.html(
+                    self.language,
+                    "summary.line",
+                    label=self.t.html(self.language, spec.label),
+                    value=self.value(spec, data.get(spec.key)),
+                )
+                for spec in form.fields
+            )
+        )
+
+    def summary(self, form: Form, data: Mapping[str, Any]) -> Html:
+        """The screen a member checks before submitting."""
+        return self.t.html(
+            self.language,
+            "summary.body",
+            title=self.t.html(self.language, form.title),
+            lines=self.lines(form, data),
+        )
+
+    def alert(self, report: Report, reporter: Member, unit: Unit | None) -> Html:
+        """The message a supervisor gets for an urgent incident."""
+        form = FORMS[report.kind]
+        return self.t.html(
+            self.language,
+            "alert.urgent",
+            number=report.id,
+            title=self.t.html(self.language, form.title),
+            lines=self.lines(form, report.data),
+            reporter=reporter.full_name,
+            unit=unit.name if unit else report.unit_code,
+            submitted=local_time(report.submitted_at, self.zone),
+        )
+
+    def report_line(self, report: Report) -> Html:
+        """One line of /my."""
+        t, lang = self.t, self.language
+        if report.kind == "nothing":
+            return t.html(
+                lang, "my.line_nothing", number=report.id, day=local_day(report.period_date)
+            )
+        form = FORMS[report.kind]
+        category = catalogue_name(self.catalogues.get(report.kind, ()), report.category_code, lang)
+        return t.html(
+            lang,
+            "my.line",
+            number=report.id,
+            title=t.html(lang, form.title),
+            category=shorten(category, 40),
+            when=local_time(report.occurred_at, self.zone),
+            status=t.html(lang, f"status.{report.status}"),
+            urgent=t.html(lang, "my.urgent_mark") if report.urgent else "",
+        )

@@ -1,0 +1,135 @@
+"""Settings read once at start-up from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
+SUPPORTED_LANGUAGES = ("vi", "en")
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or has a bad value; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    api_base_url: str
+    file_base_url: str
+    db_path: Path
+    timezone: ZoneInfo
+    language: str
+
+    def __repr__(self) -> str:
+        # The token must never reach a log line, even through a debug print.
+        return (
+            f"Settings(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, "
+            f"timezone={self.timezone.key!r}, language={self.language!r})"
+        )
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines of a .env file; blank lines and # comments are skipped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = Path(".env"),
+    *,
+    require_token: bool = True,
+) -> Settings:
+    """Build Settings from the environment, falling back to the .env file.
+
+    Admin commands that never talk to Telegram (units import, export) pass
+    require_token=False.
+    """
+    values: dict[str, str] = read_env_file(env_file) if env_file is not None else {}
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str, default: str = "") -> str:
+        return values.get(name, "").strip() or default
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if not token and require_token:
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is not set. Talk to @BotFather in Telegram, send /newbot, "
+            "and put the token it gives you in .env as TELEGRAM_BOT_TOKEN=... "
+            "(see .env.example)."
+        )
+    if token and not _TOKEN_SHAPE.match(token):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then "
+            "letters); copy it again from @BotFather."
+        )
+
+    api_base_url = get("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL)
+    file_base_url = get("TELEGRAM_FILE_BASE_URL")
+    for name, url in (
+        ("TELEGRAM_API_BASE_URL", api_base_url),
+        ("TELEGRAM_FILE_BASE_URL", file_base_url),
+    ):
+        if url and not url.startswith(("http://", "https://")):
+            raise SettingsError(f"{name} must start with http:// or https://, got {url!r}.")
+    if not file_base_url:
+        file_base_url = (
+            DEFAULT_FILE_BASE_URL
+            if api_base_url == DEFAULT_API_BASE_URL
+            else _file_url_beside(api_base_url)
+        )
+
+    zone_name = get("BOT_TIMEZONE", "Asia/Ho_Chi_Minh")
+    try:
+        timezone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(
+            f"BOT_TIMEZONE={zone_name!r} is not a known time zone; use a name such as "
+            "Asia/Ho_Chi_Minh."
+        ) from error
+
+    language = get("BOT_LANGUAGE", "vi")
+    if language not in SUPPORTED_LANGUAGES:
+        raise SettingsError(
+            f"BOT_LANGUAGE={language!r} is not supported; use one of "
+            f"{', '.join(SUPPORTED_LANGUAGES)}."
+        )
+
+    return Settings(
+        token=token,
+        api_base_url=api_base_url,
+        file_base_url=file_base_url,
+        db_path=Path(get("BOT_DB_PATH", "data/bot.sqlite3")),
+        timezone=timezone,
+        language=language,
+    )
+
+
+def _file_url_beside(api_base_url: str) -> str:
+    """Guess the file URL of a self-hosted server the way Telegram lays its own out."""
+    if api_base_url.endswith("/bot"):
+        return api_base_url[: -len("/bot")] + "/file/bot"
+    return api_base_url

@@ -1,0 +1,109 @@
+"""Short commands: /help, /language, /cancel, /nothing, /my."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.context import BotContext
+from bot.keyboards import callback_button, main_keyboard
+from bot.render import FormRenderer, local_day
+from bot.settings import SUPPORTED_LANGUAGES
+from storage.catalogue import catalogue_items
+from storage.drafts import discard_draft
+from storage.members import set_language
+from storage.models import Role
+from storage.reports import recent_reports, record_nothing
+
+LANGUAGE_PREFIX = "lang:"
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    """Explain the bot in a few lines, with the main keyboard."""
+    member = context.registered_member()
+    key = "help.member" if member.role is Role.MEMBER else "help.supervisor"
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        context.t.html(member.language, key),
+        reply_markup=main_keyboard(context.t, member.language),
+    )
+
+
+async def ask_language(update: Update, context: BotContext) -> None:
+    """Offer the supported languages as buttons."""
+    t, language = context.t, context.registered_member().language
+    buttons = [
+        callback_button(t.plain(code, "language.name"), f"{LANGUAGE_PREFIX}{code}")
+        for code in SUPPORTED_LANGUAGES
+    ]
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        t.html(language, "language.ask"), reply_markup=InlineKeyboardMarkup([buttons])
+    )
+
+
+async def choose_language(update: Update, context: BotContext) -> None:
+    """Store the chosen language and show the keyboard in it."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    member = context.registered_member()
+    language = query.data.removeprefix(LANGUAGE_PREFIX)
+    if language not in SUPPORTED_LANGUAGES:
+        await query.answer(context.t.plain(member.language, "error.stale_button"))
+        return
+    await set_language(context.db, member.id, language)
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    assert query.message is not None
+    await context.bot.send_message(
+        query.message.chat.id,
+        context.t.html(language, "language.set"),
+        reply_markup=main_keyboard(context.t, language),
+    )
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    """Discard the member's draft, if any."""
+    member = context.registered_member()
+    discarded = await discard_draft(context.db, member.id)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        context.t.html(member.language, "cancel.done" if discarded else "cancel.nothing"),
+        reply_markup=main_keyboard(context.t, member.language),
+    )
+
+
+async def nothing_to_report(update: Update, context: BotContext) -> None:
+    """Record "nothing to report" for today, once however often it is tapped."""
+    member = context.registered_member()
+    clock = context.clock()
+    created, number = await record_nothing(
+        context.db, member, clock.today, clock.now, update.update_id
+    )
+    key = "nothing.recorded" if created else "nothing.already"
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        context.t.html(member.language, key, day=local_day(clock.today), number=number),
+        reply_markup=main_keyboard(context.t, member.language),
+    )
+
+
+async def my_reports(update: Update, context: BotContext) -> None:
+    """List the member's most recent reports."""
+    member = context.registered_member()
+    reports = await recent_reports(context.db, member.id)
+    assert update.effective_message is not None
+    if not reports:
+        await update.effective_message.reply_text(
+            context.t.html(member.language, "my.empty"),
+            reply_markup=main_keyboard(context.t, member.language),
+        )
+        return
+    catalogues = {
+        kind: await catalogue_items(context.db, kind) for kind in ("incident", "activity")
+    }
+    renderer = FormRenderer(context.t, member.language, context.settings.timezone, catalogues)
+    lines = "\n".join(renderer.report_line(report) for report in reports)
+    await update.effective_message.reply_text(
+        context.t.html(member.language, "my.list", lines=lines),
+        reply_markup=main_keyboard(context.t, member.language),
+    )

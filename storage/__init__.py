@@ -1,0 +1,1 @@
+"""All SQL lives here: the database, its migrations and named queries."""

@@ -1,0 +1,54 @@
+"""The outbox of urgent alerts to supervisors."""
+
+from __future__ import annotations
+
+from storage.db import Database, utc_now
+from storage.members import member_by_id
+from storage.models import AlertDelivery
+
+MAX_ATTEMPTS = 10
+
+
+async def pending_alerts(db: Database, report_id: int | None = None) -> list[AlertDelivery]:
+    """Alerts not yet sent, oldest first; only one report's when report_id is given."""
+    rows = await db.fetch_all(
+        "SELECT id, report_id, recipient_id, attempts FROM alert_deliveries"
+        " WHERE status = 'pending' AND (:report IS NULL OR report_id = :report) ORDER BY id",
+        {"report": report_id},
+    )
+    deliveries = []
+    for row in rows:
+        recipient = await member_by_id(db, row["recipient_id"])
+        if recipient is not None:
+            deliveries.append(
+                AlertDelivery(row["id"], row["report_id"], recipient, row["attempts"])
+            )
+    return deliveries
+
+
+async def mark_alert_sent(db: Database, delivery_id: int) -> None:
+    async with db.transaction() as connection:
+        await connection.execute(
+            "UPDATE alert_deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1"
+            " WHERE id = ?",
+            (utc_now().isoformat(), delivery_id),
+        )
+
+
+async def mark_alert_failed(db: Database, delivery_id: int, error: str, permanent: bool) -> None:
+    """Count a failed attempt; give up when it cannot succeed or has failed too often."""
+    async with db.transaction() as connection:
+        await connection.execute(
+            "UPDATE alert_deliveries SET attempts = attempts + 1, last_error = ?,"
+            " status = CASE WHEN ? OR attempts + 1 >= ? THEN 'failed' ELSE 'pending' END"
+            " WHERE id = ?",
+            (error[:500], int(permanent), MAX_ATTEMPTS, delivery_id),
+        )
+
+
+async def alert_statuses(db: Database, report_id: int) -> dict[int, str]:
+    """Recipient member id to delivery status, for one report."""
+    rows = await db.fetch_all(
+        "SELECT recipient_id, status FROM alert_deliveries WHERE report_id = ?", (report_id,)
+    )
+    return {row["recipient_id"]: row["status"] for row in rows}

@@ -1,0 +1,33 @@
+"""The per-deployment catalogue of incident categories and activity types."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.db import Database
+from storage.models import CatalogueItem
+
+
+async def catalogue_items(db: Database, kind: str) -> list[CatalogueItem]:
+    rows = await db.fetch_all(
+        "SELECT kind, code, name_vi, name_en FROM catalogue_items"
+        " WHERE kind = ? AND active = 1 ORDER BY position",
+        (kind,),
+    )
+    return [CatalogueItem(r["kind"], r["code"], r["name_vi"], r["name_en"]) for r in rows]
+
+
+async def seed_catalogue(db: Database, kind: str, items: Sequence[CatalogueItem]) -> bool:
+    """Load the default catalogue of a kind if the deployment has none yet."""
+    async with db.transaction() as connection:
+        async with connection.execute(
+            "SELECT 1 FROM catalogue_items WHERE kind = ? LIMIT 1", (kind,)
+        ) as cursor:
+            if await cursor.fetchone():
+                return False
+        await connection.executemany(
+            "INSERT INTO catalogue_items (kind, code, name_vi, name_en, position)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(kind, i.code, i.name_vi, i.name_en, n) for n, i in enumerate(items)],
+        )
+    return True

@@ -1,0 +1,147 @@
+"""Members and the invites they join with."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from storage.db import Database, fetch_one_in, mark_update, utc_now
+from storage.models import Member, Role
+from storage.units import unit_chain
+
+_MEMBER_COLUMNS = "id, telegram_user_id, chat_id, full_name, username, unit_code, role, language"
+
+
+def _member(row: sqlite3.Row) -> Member:
+    return Member(
+        id=row["id"],
+        telegram_user_id=row["telegram_user_id"],
+        chat_id=row["chat_id"],
+        full_name=row["full_name"],
+        username=row["username"],
+        unit_code=row["unit_code"],
+        role=Role(row["role"]),
+        language=row["language"],
+    )
+
+
+async def member_by_telegram_id(db: Database, telegram_user_id: int) -> Member | None:
+    row = await db.fetch_one(
+        f"SELECT {_MEMBER_COLUMNS} FROM members WHERE telegram_user_id = ? AND active = 1",
+        (telegram_user_id,),
+    )
+    return _member(row) if row else None
+
+
+async def member_by_id(db: Database, member_id: int) -> Member | None:
+    row = await db.fetch_one(f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,))
+    return _member(row) if row else None
+
+
+async def set_language(db: Database, member_id: int, language: str) -> None:
+    async with db.transaction() as connection:
+        await connection.execute(
+            "UPDATE members SET language = ? WHERE id = ?", (language, member_id)
+        )
+
+
+async def nearest_supervisors(db: Database, unit_code: str) -> list[Member]:
+    """Supervisors of the nearest unit, from this one up the tree, that has any."""
+    for unit in await unit_chain(db, unit_code):
+        rows = await db.fetch_all(
+            f"SELECT {_MEMBER_COLUMNS} FROM members"
+            " WHERE unit_code = ? AND role = 'supervisor' AND active = 1 ORDER BY id",
+            (unit.code,),
+        )
+        if rows:
+            return [_member(row) for row in rows]
+    return []
+
+
+async def create_invite(
+    db: Database, code_hash: str, unit_code: str, role: Role, expires_at: datetime
+) -> None:
+    async with db.transaction() as connection:
+        await connection.execute(
+            "INSERT INTO invites (code_hash, unit_code, role, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (code_hash, unit_code, role.value, utc_now().isoformat(), expires_at.isoformat()),
+        )
+
+
+class JoinOutcome(StrEnum):
+    JOINED = "joined"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    ALREADY_MEMBER = "already_member"
+    REPLAYED = "replayed"
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    outcome: JoinOutcome
+    member: Member | None = None
+
+
+@dataclass(frozen=True)
+class Joiner:
+    telegram_user_id: int
+    chat_id: int
+    full_name: str
+    username: str | None
+    language: str
+
+
+async def redeem_invite(
+    db: Database, code_hash: str, joiner: Joiner, now: datetime, update_id: int | None
+) -> JoinResult:
+    """Use an invite once: create the member and mark the invite used, together."""
+    async with db.transaction() as connection:
+        existing = await fetch_one_in(
+            connection,
+            f"SELECT {_MEMBER_COLUMNS} FROM members WHERE telegram_user_id = ? AND active = 1",
+            (joiner.telegram_user_id,),
+        )
+        invite = await fetch_one_in(
+            connection,
+            "SELECT id, unit_code, role, expires_at, used_at, used_by FROM invites"
+            " WHERE code_hash = ?",
+            (code_hash,),
+        )
+        if existing is not None:
+            return JoinResult(JoinOutcome.ALREADY_MEMBER, _member(existing))
+        if invite is None:
+            return JoinResult(JoinOutcome.UNKNOWN)
+        if invite["used_at"] is not None:
+            return JoinResult(JoinOutcome.USED)
+        if datetime.fromisoformat(invite["expires_at"]) <= now:
+            return JoinResult(JoinOutcome.EXPIRED)
+        if not await mark_update(connection, update_id):
+            return JoinResult(JoinOutcome.REPLAYED)
+        cursor = await connection.execute(
+            "INSERT INTO members (telegram_user_id, chat_id, full_name, username, unit_code,"
+            " role, language, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                joiner.telegram_user_id,
+                joiner.chat_id,
+                joiner.full_name,
+                joiner.username,
+                invite["unit_code"],
+                invite["role"],
+                joiner.language,
+                now.isoformat(),
+            ),
+        )
+        member_id = cursor.lastrowid
+        await connection.execute(
+            "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?",
+            (now.isoformat(), member_id, invite["id"]),
+        )
+        row = await fetch_one_in(
+            connection, f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,)
+        )
+        assert row is not None
+        return JoinResult(JoinOutcome.JOINED, _member(row))

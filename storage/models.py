@@ -1,0 +1,123 @@
+"""Frozen values that storage functions return; rows never leave storage/."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    parent_code: str | None
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    full_name: str
+    username: str | None
+    unit_code: str
+    role: Role
+    language: str
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    kind: str
+    code: str
+    name_vi: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_vi
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    member_id: int
+    kind: str
+    step: str
+    mode: str
+    editing: bool
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Photo:
+    file_id: str
+    file_unique_id: str
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What a finished form becomes; storage adds the id, member and times."""
+
+    kind: str
+    category_code: str | None
+    occurred_at: datetime
+    period_date: date
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
+    description: str = ""
+    people: str | None = None
+    action_taken: str | None = None
+    urgent: bool = False
+    participants: int | None = None
+    duration_minutes: int | None = None
+    photos: tuple[Photo, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    kind: str
+    member_id: int
+    unit_code: str
+    category_code: str | None
+    occurred_at: datetime
+    period_date: date
+    submitted_at: datetime
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    description: str
+    people: str | None
+    action_taken: str | None
+    urgent: bool
+    participants: int | None
+    duration_minutes: int | None
+    status: str
+    photos: tuple[Photo, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    report: Report
+    reporter_name: str
+    unit_name: str
+    photo_count: int
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    id: int
+    report_id: int
+    recipient: Member
+    attempts: int

@@ -1,0 +1,66 @@
+"""Units: the organisation tree."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from storage.db import Database
+from storage.models import Unit
+
+
+def _unit(row: sqlite3.Row) -> Unit:
+    return Unit(code=row["code"], name=row["name"], parent_code=row["parent_code"])
+
+
+async def all_units(db: Database) -> list[Unit]:
+    rows = await db.fetch_all("SELECT code, name, parent_code FROM units ORDER BY code")
+    return [_unit(row) for row in rows]
+
+
+async def get_unit(db: Database, code: str) -> Unit | None:
+    row = await db.fetch_one("SELECT code, name, parent_code FROM units WHERE code = ?", (code,))
+    return _unit(row) if row else None
+
+
+async def upsert_units(db: Database, units: Iterable[Unit]) -> tuple[int, int]:
+    """Insert new units and update the names and parents of known ones, all or nothing.
+
+    Returns (added, updated). Parents may come later in the input than their children,
+    so foreign keys are checked at commit rather than per row.
+    """
+    added = updated = 0
+    async with db.transaction() as connection:
+        await connection.execute("PRAGMA defer_foreign_keys=ON")
+        for unit in units:
+            cursor = await connection.execute(
+                "UPDATE units SET name = ?, parent_code = ? WHERE code = ?",
+                (unit.name, unit.parent_code, unit.code),
+            )
+            if cursor.rowcount:
+                updated += 1
+                continue
+            await connection.execute(
+                "INSERT INTO units (code, name, parent_code) VALUES (?, ?, ?)",
+                (unit.code, unit.name, unit.parent_code),
+            )
+            added += 1
+    return added, updated
+
+
+async def unit_chain(db: Database, code: str) -> list[Unit]:
+    """The unit and its ancestors, nearest first."""
+    rows = await db.fetch_all(
+        """
+        WITH RECURSIVE chain(code, name, parent_code, depth) AS (
+            SELECT code, name, parent_code, 0 FROM units WHERE code = ?
+            UNION ALL
+            SELECT u.code, u.name, u.parent_code, chain.depth + 1
+            FROM units u JOIN chain ON u.code = chain.parent_code
+            WHERE chain.depth < 64
+        )
+        SELECT code, name, parent_code FROM chain ORDER BY depth
+        """,
+        (code,),
+    )
+    return [_unit(row) for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,10 @@ from storage.db import Database, utc_now
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
+
+# Opt in to python-telegram-bot's coming timedelta durations (RetryAfter.retry_after);
+# without it every 429 also raises a deprecation warning. Nothing of ours reads them.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 

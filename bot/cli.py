@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from telegram import Bot, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.request import BaseRequest
 
 from bot.catalogue import seed_default_catalogues
@@ -23,7 +24,7 @@ from bot.units_csv import parse_units_csv
 from storage.catalogue import catalogue_items
 from storage.db import Database, utc_now
 from storage.members import create_invite
-from storage.models import Role
+from storage.models import Role, Unit
 from storage.reports import reports_for_export
 from storage.units import all_units, get_unit, upsert_units
 
@@ -93,6 +94,14 @@ async def _open(settings: Settings) -> Database:
     return db
 
 
+async def _existing_units(settings: Settings) -> list[Unit]:
+    db = await _open(settings)
+    try:
+        return await all_units(db)
+    finally:
+        await db.close()
+
+
 async def import_units(
     args: argparse.Namespace,
     settings: Settings,
@@ -108,8 +117,18 @@ async def import_units(
     except OSError as error:
         print(t.plain(lang, "cli.cannot_read", path=args.file, error=error.strerror), file=err)
         return 1
+    # A new deployment's first import may be refused: leave no database behind then.
+    existing = await _existing_units(settings) if settings.db_path.exists() else []
+    parsed = parse_units_csv(raw, existing)
+    if parsed.problems:
+        print(t.plain(lang, "units.refused", path=args.file, count=len(parsed.problems)), file=err)
+        for problem in parsed.problems[:MAX_PROBLEMS_SHOWN]:
+            reason = t.plain(lang, problem.reason, **problem.values)
+            print(t.plain(lang, "units.problem", line=problem.line, reason=reason), file=err)
+        return 1
     db = await _open(settings)
     try:
+        # Checked again inside the write: the tree may have changed since.
         parsed = parse_units_csv(raw, await all_units(db))
         if parsed.problems:
             print(
@@ -154,8 +173,18 @@ async def make_invite(
             request=request,
             get_updates_request=request,
         )
-        async with bot:
-            username = bot.username
+        try:
+            async with bot:
+                username = bot.username
+        except InvalidToken:
+            print(t.plain(lang, "cli.token_refused"), file=err)
+            return 1
+        except NetworkError as error:
+            print(
+                t.plain(lang, "cli.telegram_unreachable", url=settings.api_base_url, error=error),
+                file=err,
+            )
+            return 1
         code = new_invite_code()
         expires_at = utc_now() + lifetime
         await create_invite(db, hash_invite_code(code), unit.code, Role(args.role), expires_at)

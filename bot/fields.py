@@ -145,8 +145,9 @@ def parse_date(text: str, today: date) -> date | None:
         result = date(year, month, day)
     except ValueError:
         return None
-    if not year_given and result > today:
-        # "30/12" typed in January means last December.
+    if not year_given and result > today + timedelta(days=31):
+        # "30/12" typed in January means last December; "27/11" typed on 26/11 is a
+        # slip of the thumb and is left in the future for the caller to refuse.
         try:
             result = result.replace(year=year - 1)
         except ValueError:

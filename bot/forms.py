@@ -46,6 +46,11 @@ class Form:
     title: str  # message id
     fields: tuple[Field, ...]
 
+    def __post_init__(self) -> None:
+        keys = [f.key for f in self.fields]
+        if len(set(keys)) != len(keys) or not all(key.isidentifier() for key in keys):
+            raise ValueError(f"form {self.kind}: field keys must be unique plain words: {keys}")
+
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
 
@@ -58,7 +63,8 @@ class Form:
         return keys[index] if index < len(keys) else SUMMARY_STEP
 
 
-SUMMARY_STEP = "summary"
+# Not a valid field key (keys are plain words), so it can never be mistaken for one.
+SUMMARY_STEP = "@summary"
 MAX_PHOTOS = 10
 
 INCIDENT = Form(

@@ -74,6 +74,8 @@ class FormRenderer:
                 )
             case FieldKind.COUNT:
                 return t.html(lang, "value.count", count=value)
+            case FieldKind.PLACE if spec.optional and value.get("none"):
+                return t.html(lang, "value.none")
             case FieldKind.PLACE:
                 return self.place(value)
             case FieldKind.TEXT:

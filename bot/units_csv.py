@@ -28,15 +28,18 @@ class UnitFile:
 
 
 def _line_of_offset(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1
+    """The line an offset falls on, counting \\n, \\r\\n and a lone \\r as csv does."""
+    before = raw[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return before.count(b"\n") + 1
 
 
 def parse_units_csv(raw: bytes, existing: Iterable[Unit]) -> UnitFile:
     """Check a whole file against itself and the units already known."""
+    body = raw.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark Excel writes
     try:
-        text = raw.decode("utf-8-sig")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        return UnitFile([], [UnitProblem(_line_of_offset(raw, error.start), "units.not_utf8")])
+        return UnitFile([], [UnitProblem(_line_of_offset(body, error.start), "units.not_utf8")])
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None or [h.strip().lower() for h in header] != HEADER:

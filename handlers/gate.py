@@ -6,14 +6,26 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
+from handlers.reports import resume_after_lost_reply
 from storage.members import member_by_telegram_id
-from storage.updates import record_update, update_was_processed
+from storage.updates import UpdateState, record_answered, update_state
 
 
 async def drop_replayed_update(update: Update, context: BotContext) -> None:
-    """Stop an update Telegram delivers a second time (e.g. after a restart)."""
-    if await update_was_processed(context.db, update.update_id):
-        raise ApplicationHandlerStop
+    """Stop an update Telegram delivers a second time (e.g. after a restart).
+
+    If the first delivery changed state but the process died before replying, the
+    member is shown where they now are, so that their next message lands right.
+    """
+    state = await update_state(context.db, update.update_id)
+    if state is UpdateState.NEW:
+        return
+    if state is UpdateState.CHANGED_STATE and update.effective_user is not None:
+        context.member = await member_by_telegram_id(context.db, update.effective_user.id)
+        if context.member is not None:
+            await resume_after_lost_reply(update, context)
+        await record_answered(context.db, update.update_id)
+    raise ApplicationHandlerStop
 
 
 async def identify_member(update: Update, context: BotContext) -> None:
@@ -39,4 +51,4 @@ async def identify_member(update: Update, context: BotContext) -> None:
 
 async def remember_update(update: Update, context: BotContext) -> None:
     """Record an update that reached the end, so a replay of it is dropped."""
-    await record_update(context.db, update.update_id)
+    await record_answered(context.db, update.update_id)

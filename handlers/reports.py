@@ -324,6 +324,11 @@ async def send_prompt(context: BotContext, chat_id: int, draft: Draft) -> None:
     spec = form.field(draft.step)
     assert spec is not None
     key = f"{spec.prompt}.{draft.mode}" if draft.mode else spec.prompt
+    text = t.html(lang, key)
+    current = draft.data.get(spec.key)
+    if draft.editing and current is not None and spec.kind is not FieldKind.PHOTOS:
+        shown = (await _renderer(context)).value(spec, current)
+        text = t.html(lang, "prompt.editing", prompt=text, current=shown)
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
     if spec.kind is FieldKind.PLACE:
         markup = ReplyKeyboardMarkup(
@@ -339,7 +344,7 @@ async def send_prompt(context: BotContext, chat_id: int, draft: Draft) -> None:
     else:
         choices = await _choice_labels(context, spec)
         markup = _question_buttons(context, draft, spec, choices)
-    await context.bot.send_message(chat_id, t.html(lang, key), reply_markup=markup)
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
 async def _choice_labels(context: BotContext, spec: Field) -> list[tuple[str, str]]:
@@ -448,7 +453,13 @@ async def _submit(update: Update, context: BotContext, draft: Draft, form: Form)
     report = new_report(form, draft.data, context.settings.timezone)
     supervisors = await nearest_supervisors(context.db, member.unit_code) if report.urgent else []
     result = await submit_draft(
-        context.db, draft.id, member, report, [s.id for s in supervisors], update.update_id
+        context.db,
+        draft.id,
+        member,
+        report,
+        [s.id for s in supervisors],
+        context.services.now(),
+        update.update_id,
     )
     if result.outcome is SubmitOutcome.ALREADY_SUBMITTED:
         await query.answer(t.plain(lang, "report.already_submitted", number=result.report_id))
@@ -482,6 +493,32 @@ async def _submit_again(update: Update, context: BotContext, draft_id: int) -> N
         await query.answer(
             context.t.plain(member.language, "report.already_submitted", number=report_id)
         )
+
+
+async def resume_after_lost_reply(update: Update, context: BotContext) -> None:
+    """Tell a member where they are when the reply to their last answer was lost."""
+    member = context.registered_member()
+    t, lang = context.t, member.language
+    chat_id = _chat_id(update)
+    draft = await draft_for(context.db, member.id)
+    if draft is not None:
+        await context.bot.send_message(chat_id, t.html(lang, "draft.resume"))
+        await send_prompt(context, chat_id, draft)
+        return
+    data = update.callback_query.data if update.callback_query else None
+    parts = (data or "").split(":")
+    if len(parts) == 3 and parts[0] == PREFIX and parts[2] == "s" and parts[1].isdigit():
+        report_id = await report_id_for_draft(context.db, int(parts[1]), member.id)
+        if report_id is not None:
+            await context.bot.send_message(
+                chat_id,
+                t.html(lang, "report.submitted", number=report_id),
+                reply_markup=main_keyboard(t, lang),
+            )
+            return
+    await context.bot.send_message(
+        chat_id, t.html(lang, "idle.hint"), reply_markup=main_keyboard(t, lang)
+    )
 
 
 def _chat_id(update: Update) -> int:

@@ -59,7 +59,11 @@ class Database:
         await writer.execute("PRAGMA foreign_keys=ON")
         await writer.execute("PRAGMA busy_timeout=5000")
         self._writer = writer
-        await self._migrate(bundled_migrations() if migrations is None else list(migrations))
+        try:
+            await self._migrate(bundled_migrations() if migrations is None else list(migrations))
+        except BaseException:
+            await self.close()
+            raise
         # Reads go through their own connection so they never see another coroutine's
         # half-finished write transaction on the writer.
         reader = await aiosqlite.connect(self.path, isolation_level=None)

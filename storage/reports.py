@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from storage.db import Database, fetch_one_in, mark_update, update_seen, utc_now
+from storage.db import Database, fetch_one_in, mark_update, update_seen
 from storage.models import ExportRow, Member, NewReport, Photo, Report
 
 _COLUMNS = (
@@ -62,6 +62,7 @@ async def submit_draft(
     member: Member,
     report: NewReport,
     alert_recipients: Sequence[int],
+    now: datetime,
     update_id: int | None,
 ) -> SubmitResult:
     """Turn a draft into a report, queue its alerts and delete the draft, all at once.
@@ -95,7 +96,7 @@ async def submit_draft(
                 report.category_code,
                 report.occurred_at.isoformat(),
                 report.period_date.isoformat(),
-                utc_now().isoformat(),
+                now.isoformat(),
                 report.latitude,
                 report.longitude,
                 report.address,

@@ -108,6 +108,8 @@ class Failure:
     status: int
     description: str
     retry_after: int | None = None
+    chat_id: int | None = None
+    times: int = 1
 
 
 @dataclass
@@ -131,10 +133,10 @@ class FakeTelegram(BaseRequest):
 
     def fail_next(
         self, method: str, status: int = 500, description: str = "Internal Server Error",
-        retry_after: int | None = None,
+        *, retry_after: int | None = None, chat_id: int | None = None, times: int = 1,
     ) -> None:  # fmt: skip
-        """Make the next call of a method fail as Telegram would."""
-        self.failures.append(Failure(method, status, description, retry_after))
+        """Make the next calls of a method (to one chat, if given) fail as Telegram would."""
+        self.failures.append(Failure(method, status, description, retry_after, chat_id, times))
 
     def sent_to(self, chat_id: int, method: str | None = None) -> list[Call]:
         return [
@@ -160,8 +162,10 @@ class FakeTelegram(BaseRequest):
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(api_method, params))
         for failure in self.failures:
-            if failure.method == api_method:
-                self.failures.remove(failure)
+            if failure.method == api_method and failure.chat_id in (None, Call("", params).chat_id):
+                failure.times -= 1
+                if failure.times == 0:
+                    self.failures.remove(failure)
                 body: dict[str, Any] = {
                     "ok": False, "error_code": failure.status, "description": failure.description,
                 }  # fmt: skip

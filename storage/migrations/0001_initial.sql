@@ -106,8 +106,11 @@ CREATE TABLE alert_deliveries (
 CREATE INDEX alert_deliveries_pending ON alert_deliveries(status) WHERE status = 'pending';
 
 -- Telegram may deliver an update again after a restart; state changes record its id
--- in the same transaction so that a replay changes nothing.
+-- in the same transaction so that a replay changes nothing. "answered" is set once the
+-- replies went out: a replay of an update whose replies were lost in a crash gets the
+-- member's current question again instead of silence.
 CREATE TABLE processed_updates (
     update_id    INTEGER PRIMARY KEY,
-    processed_at TEXT NOT NULL
+    processed_at TEXT NOT NULL,
+    answered     INTEGER NOT NULL DEFAULT 0
 );

@@ -1,0 +1,131 @@
+"""Urgent incidents reach the nearest supervisors at once, and only them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from storage.models import Role
+from tests.harness import Harness, Person
+from tests.test_incident_flow import walk_incident
+
+
+async def submit_urgent(lan: Person, description: str = "Cháy nhà dân") -> None:
+    await lan.send("/incident")
+    await lan.tap("Cháy, nổ")
+    await lan.tap("Vừa xảy ra")
+    await lan.send_location(18.6796, 105.6813)
+    await lan.send(description)
+    await lan.tap("Bỏ qua")
+    await lan.send_photo("fire-1")
+    await lan.send_photo("fire-2")
+    await lan.tap("Xong")
+    await lan.tap("Cần theo dõi")
+    await lan.tap("🚨 Khẩn cấp")
+    await lan.tap("Gửi báo cáo")
+
+
+def deliveries(harness: Harness) -> list[tuple[int, str, int]]:
+    with sqlite3.connect(harness.db_path) as connection:
+        return connection.execute(
+            "SELECT m.telegram_user_id, d.status, d.attempts FROM alert_deliveries d"
+            " JOIN members m ON m.id = d.recipient_id ORDER BY d.id"
+        ).fetchall()
+
+
+async def test_alert_goes_to_the_nearest_supervisors_and_nobody_else(harness: Harness) -> None:
+    ward_1 = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    ward_2 = await harness.join(901, "16702", Role.SUPERVISOR, "Hà")
+    province = await harness.join(902, "40", Role.SUPERVISOR, "Tỉnh")
+    other_commune = await harness.join(903, "17464", Role.SUPERVISOR, "Diễn")
+    teammate = await harness.join(502, "16702-K01", first_name="Minh")
+    lan = await harness.join(501, "16702-K01")
+    before = {p.user_id: len(p.calls()) for p in (province, other_commune, teammate)}
+
+    await submit_urgent(lan, "Cháy nhà <số 5> & kho")
+
+    assert "Đã báo ngay cho 2 cán bộ phụ trách" in lan.last_text()
+    for supervisor in (ward_1, ward_2):
+        alert, location, album = supervisor.calls()[-3:]
+        assert alert.text.startswith("🚨 KHẨN CẤP: Sự việc số 1")
+        assert "Cháy nhà <số 5> & kho" in alert.text
+        assert "Người báo: Lan Nguyễn (Khối 1)" in alert.text
+        assert "Gửi lúc: 10:00 26/11/2026" in alert.text
+        assert location.method == "sendLocation" and location.params["latitude"] == 18.6796
+        assert album.method == "sendMediaGroup" and len(album.params["media"]) == 2
+    for person in (province, other_commune, teammate):
+        assert len(person.calls()) == before[person.user_id]
+    assert deliveries(harness) == [(900, "sent", 1), (901, "sent", 1)]
+
+
+async def test_alert_climbs_to_the_first_unit_up_with_supervisors(harness: Harness) -> None:
+    province = await harness.join(902, "40", Role.SUPERVISOR, "Tỉnh")
+    lan = await harness.join(501, "16702-K01")
+    await submit_urgent(lan)
+    assert "KHẨN CẤP" in province.calls()[-3].text
+
+
+async def test_no_supervisor_at_all_is_said_plainly(harness: Harness) -> None:
+    lan = await harness.join(501, "17464-X01")
+    await submit_urgent(lan)
+    assert "Chưa có cán bộ phụ trách nào nhận được cảnh báo" in lan.last_text()
+    assert deliveries(harness) == []
+
+
+async def test_not_urgent_sends_no_alert(harness: Harness) -> None:
+    supervisor = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    seen = len(supervisor.calls())
+    lan = await harness.join(501, "16702-K01")
+    await walk_incident(lan)
+    await lan.tap("Gửi báo cáo")
+    assert len(supervisor.calls()) == seen
+    assert deliveries(harness) == []
+
+
+async def test_a_failed_alert_is_retried_by_the_job_and_sent_once(harness: Harness) -> None:
+    supervisor = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    # Telegram is failing for the supervisor's chat when the report goes in.
+    harness.telegram.fail_next("sendMessage", 503, "Service Unavailable", chat_id=900)
+    await submit_urgent(lan)
+    assert "Đã gửi báo cáo số 1" in lan.last_text()
+    assert deliveries(harness) == [(900, "pending", 1)]
+
+    job = harness.application.job_queue.get_jobs_by_name("alerts:retry")[0]  # type: ignore[union-attr]
+    await job.run(harness.application)
+    await job.run(harness.application)
+    assert deliveries(harness) == [(900, "sent", 2)]
+    alerts = [c for c in supervisor.calls() if "KHẨN CẤP" in str(c.params.get("text"))]
+    assert len(alerts) == 2  # one refused by Telegram, one delivered; never two delivered
+
+
+async def test_a_supervisor_who_blocked_the_bot_is_not_retried_forever(harness: Harness) -> None:
+    await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    harness.telegram.fail_next(
+        "sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=900, times=5
+    )
+    await submit_urgent(lan)
+    assert deliveries(harness) == [(900, "failed", 1)]
+    job = harness.application.job_queue.get_jobs_by_name("alerts:retry")[0]  # type: ignore[union-attr]
+    await job.run(harness.application)
+    assert deliveries(harness) == [(900, "failed", 1)]
+
+
+async def test_flood_limit_is_waited_out_and_the_alert_still_goes(tmp_path: Path) -> None:
+    """With the rate limiter on, a 429 is retried after retry_after, not dropped."""
+    harness = Harness(tmp_path / "bot.sqlite3", rate_limit=True)
+    await harness.start()
+    try:
+        await harness.load_demo_units()
+        supervisor = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+        lan = await harness.join(501, "16702-K01")
+        harness.telegram.fail_next(
+            "sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=900
+        )
+        await submit_urgent(lan)
+        assert deliveries(harness) == [(900, "sent", 1)]
+        alerts = [c for c in supervisor.calls() if "KHẨN CẤP" in str(c.params.get("text"))]
+        assert len(alerts) == 2  # the refused attempt and the retry
+    finally:
+        await harness.stop()

@@ -1,0 +1,108 @@
+"""A new process on the same database file picks up exactly where the old one stopped."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storage.models import Role
+from tests.harness import Harness
+from tests.test_alerts import deliveries, submit_urgent
+
+
+def one_value(harness: Harness, sql: str) -> object:
+    with sqlite3.connect(harness.db_path) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+async def test_restart_mid_report_loses_nothing(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await lan.send("/incident")
+    await lan.tap("Trộm cắp tài sản")
+    await lan.tap("Vừa xảy ra")
+    await lan.send("Chợ Vinh, cổng số 2")
+
+    await harness.restart()
+
+    # The next message answers the step after the last acknowledged one.
+    calls = await lan.send("Mất ví trong lúc đông người")
+    assert "Những ai liên quan" in calls[-1].text
+    # A button sent by the old process still works in the new one.
+    await lan.tap("Bỏ qua")
+    await harness.restart()
+    await lan.tap("Bỏ qua")
+    await lan.tap("Đã xử lý tại chỗ")
+    await lan.tap("Không khẩn cấp")
+    await harness.restart()
+    await lan.tap("Gửi báo cáo")
+    await harness.restart()
+    await lan.tap("Gửi báo cáo")  # a double tap that straddles a restart
+
+    with sqlite3.connect(harness.db_path) as connection:
+        rows = connection.execute("SELECT address, description FROM reports").fetchall()
+        drafts = connection.execute("SELECT count(*) FROM drafts").fetchone()
+    assert rows == [("Chợ Vinh, cổng số 2", "Mất ví trong lúc đông người")]
+    assert drafts == (0,)
+
+
+async def test_redelivery_after_a_crash_before_the_reply_repeats_the_question(
+    harness: Harness,
+) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await lan.send("/incident")
+    await lan.tap("Trộm cắp tài sản")
+    await lan.tap("Vừa xảy ra")
+    await lan.send("Chợ Vinh", update_id=7000)
+    # The process died after committing the answer, before its reply went out.
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute("UPDATE processed_updates SET answered = 0 WHERE update_id = 7000")
+    await harness.restart()
+
+    calls = await lan.send("Chợ Vinh", update_id=7000)
+    assert [c.text for c in calls] == [
+        "Tiếp tục báo cáo đang làm dở:",
+        "Kể ngắn gọn việc gì đã xảy ra.",
+    ]
+    assert one_value(harness, "SELECT step FROM drafts") == "desc"
+    # Once answered, a further redelivery is silent.
+    assert await lan.send("Chợ Vinh", update_id=7000) == []
+
+
+async def test_lost_submit_confirmation_is_sent_after_restart(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await lan.send("/nothing")
+    await lan.send("/incident")
+    await lan.tap("Trộm cắp tài sản")
+    await lan.tap("Vừa xảy ra")
+    await lan.send("❔ Không rõ địa điểm")
+    await lan.send("Mất xe đạp")
+    await lan.tap("Bỏ qua")
+    await lan.tap("Bỏ qua")
+    await lan.tap("Đã xử lý tại chỗ")
+    await lan.tap("Không khẩn cấp")
+    await lan.tap("Gửi báo cáo", update_id=8000)
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute("UPDATE processed_updates SET answered = 0 WHERE update_id = 8000")
+    await harness.restart()
+    call, data = lan.find_button("Gửi báo cáo")
+    calls = await lan.tap_data(data, call.text, update_id=8000)
+    assert [c.text for c in calls] == ["✅ Đã gửi báo cáo số 2. Cảm ơn bạn!"]
+    assert one_value(harness, "SELECT count(*) FROM reports WHERE kind = 'incident'") == 1
+
+
+async def test_alert_pending_at_a_crash_is_sent_once_after_restart(harness: Harness) -> None:
+    supervisor = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
+    await submit_urgent(lan)
+    assert deliveries(harness) == [(900, "pending", 1)]
+
+    await harness.restart()
+    job = harness.application.job_queue.get_jobs_by_name("alerts:retry")[0]  # type: ignore[union-attr]
+    await job.run(harness.application)
+    await job.run(harness.application)
+    assert deliveries(harness) == [(900, "sent", 2)]
+    delivered = [
+        c for c in supervisor.calls()
+        if c.method == "sendMessage" and "KHẨN CẤP" in str(c.params.get("text"))
+    ]  # fmt: skip
+    assert len(delivered) == 2  # the attempt Telegram refused with 502, then one delivery

@@ -1,0 +1,122 @@
+"""The database itself: pragmas, migrations, transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database, Migration, bundled_migrations
+from storage.models import Unit
+from storage.units import all_units, upsert_units
+
+
+async def open_db(path: Path, migrations: list[Migration] | None = None) -> Database:
+    db = Database(path)
+    await db.open(migrations)
+    return db
+
+
+async def test_new_database_is_created_with_its_folder_and_safe_settings(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "folder" / "bot.sqlite3"
+    db = await open_db(path)
+    try:
+        assert path.exists()
+        async with db.transaction() as connection:
+            async with connection.execute("PRAGMA journal_mode") as cursor:
+                assert (await cursor.fetchone())[0] == "wal"  # type: ignore[index]
+            async with connection.execute("PRAGMA synchronous") as cursor:
+                assert (await cursor.fetchone())[0] == 2  # type: ignore[index]  # FULL
+            async with connection.execute("PRAGMA foreign_keys") as cursor:
+                assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
+        assert await db.applied_migrations() == [(m.version, m.name) for m in bundled_migrations()]
+    finally:
+        await db.close()
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    db = await open_db(tmp_path / "bot.sqlite3")
+    await upsert_units(db, [Unit("40", "Tỉnh Nghệ An", None)])
+    await db.close()
+    db = await open_db(tmp_path / "bot.sqlite3")
+    try:
+        assert len(await db.applied_migrations()) == len(bundled_migrations())
+        assert await all_units(db) == [Unit("40", "Tỉnh Nghệ An", None)]
+    finally:
+        await db.close()
+
+
+async def test_upgrading_an_old_database_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = bundled_migrations()[:1]
+    db = await open_db(path, first)
+    await upsert_units(
+        db, [Unit("40", "Tỉnh Nghệ An", None), Unit("16702", "Phường Vinh Phú", "40")]
+    )
+    await db.close()
+
+    later = Migration(
+        first[-1].version + 1, "unit_notes", "ALTER TABLE units ADD COLUMN note TEXT;"
+    )
+    db = await open_db(path, [*first, later])
+    try:
+        assert [v for v, _ in await db.applied_migrations()] == [first[0].version, later.version]
+        assert len(await all_units(db)) == 2
+        row = await db.fetch_one("SELECT note FROM units WHERE code = '16702'")
+        assert row is not None and row["note"] is None
+    finally:
+        await db.close()
+
+
+async def test_a_failing_migration_changes_nothing_and_is_not_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = bundled_migrations()[:1]
+    db = await open_db(path, first)
+    await db.close()
+    broken = Migration(
+        99, "broken", "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;"
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        await open_db(path, [*first, broken])
+    with sqlite3.connect(path) as connection:
+        tables = {
+            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        versions = [r[0] for r in connection.execute("SELECT version FROM schema_migrations")]
+    assert "half_done" not in tables
+    assert versions == [first[0].version]
+
+
+async def test_a_failed_transaction_is_rolled_back_whole(tmp_path: Path) -> None:
+    db = await open_db(tmp_path / "bot.sqlite3")
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as connection:
+                await connection.execute("INSERT INTO units (code, name) VALUES ('1', 'A')")
+                await connection.execute("INSERT INTO units (code, name) VALUES ('1', 'B')")
+        assert await all_units(db) == []
+    finally:
+        await db.close()
+
+
+async def test_unknown_parent_is_refused_by_the_database_too(tmp_path: Path) -> None:
+    db = await open_db(tmp_path / "bot.sqlite3")
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            await upsert_units(db, [Unit("K1", "Khối 1", "NOPE")])
+        assert await all_units(db) == []
+    finally:
+        await db.close()
+
+
+async def test_concurrent_writers_are_serialised(tmp_path: Path) -> None:
+    db = await open_db(tmp_path / "bot.sqlite3")
+    try:
+        await asyncio.gather(
+            *(upsert_units(db, [Unit(f"U{n}", f"Đơn vị {n}", None)]) for n in range(50))
+        )
+        assert len(await all_units(db)) == 50
+    finally:
+        await db.close()

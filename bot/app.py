@@ -89,7 +89,8 @@ def build_application(
 
 def register_handlers(application: BotApplication, translator: Translator) -> None:
     """Every handler, in the order an update meets them."""
-    private = filters.ChatType.PRIVATE
+    # Edited messages are not answers: re-reading one would move a member's draft on.
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
     # Group -2: a redelivered update has already done its work; drop it first.
     application.add_handler(TypeHandler(Update, gate.drop_replayed_update), group=-2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from storage.catalogue import seed_catalogue
@@ -10,6 +11,8 @@ from storage.db import Database
 from storage.models import CatalogueItem
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+MAX_CODE_LENGTH = 32
+CODE_SHAPE = re.compile(rf"[A-Z0-9_]{{1,{MAX_CODE_LENGTH}}}")
 DEFAULT_FILES = {"incident": "incident_categories.csv", "activity": "activity_types.csv"}
 
 
@@ -24,8 +27,13 @@ def read_catalogue(kind: str, path: Path) -> list[CatalogueItem]:
             for row in reader
         ]
     codes = [item.code for item in items]
-    if not all(codes) or len(set(codes)) != len(codes):
-        raise ValueError(f"{path}: codes must be present and unique")
+    if len(set(codes)) != len(codes) or not all(CODE_SHAPE.fullmatch(code) for code in codes):
+        raise ValueError(
+            f"{path}: codes must be unique, upper-case letters, digits and _, "
+            f"at most {MAX_CODE_LENGTH} long (they travel in 64-byte button data)"
+        )
+    if not all(item.name_vi and item.name_en for item in items):
+        raise ValueError(f"{path}: every item needs a Vietnamese and an English name")
     return items
 
 

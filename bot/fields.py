@@ -169,7 +169,8 @@ def parse_datetime(text: str, today: date) -> tuple[date, time] | None:
 
 _SPAN = re.compile(r"^(.+?)\s*(?:-|–|—|đến|to)\s*(.+)$")
 _DURATION = re.compile(r"^(?:(\d+(?:[.,]\d+)?)h)?(?:(\d+)m?)?$")
-_HOUR_WORDS = re.compile(r"\s*(?:tiếng|giờ|hours?|hrs?|g)\b")
+# Not \b: "1g30" and "1giờ30" put digits straight after the unit.
+_HOUR_WORDS = re.compile(r"\s*(?:tiếng|giờ|hours?|hrs?|g)(?![^\W\d_])")
 _MINUTE_WORDS = re.compile(r"\s*(?:phút|ph|p|mins?|minutes?)\b")
 
 

@@ -24,7 +24,7 @@ def hash_invite_code(code: str) -> str:
 
 
 def looks_like_invite_code(text: str) -> bool:
-    return bool(CODE_SHAPE.match(text))
+    return CODE_SHAPE.fullmatch(text) is not None
 
 
 def parse_expiry(text: str) -> timedelta:

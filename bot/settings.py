@@ -49,10 +49,13 @@ def read_env_file(path: Path) -> dict[str, str]:
             line = line[len("export ") :].lstrip()
         key, sep, value = line.partition("=")
         if not sep or not key.strip():
-            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got {raw!r}")
+            # The line itself is not repeated: it may be a pasted token.
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
         values[key.strip()] = value
     return values
 
@@ -87,8 +90,9 @@ def load_settings(
             "letters); copy it again from @BotFather."
         )
 
-    api_base_url = get("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL)
-    file_base_url = get("TELEGRAM_FILE_BASE_URL")
+    # The token is appended to these, so a trailing slash would break every call.
+    api_base_url = get("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL).rstrip("/")
+    file_base_url = get("TELEGRAM_FILE_BASE_URL").rstrip("/")
     for name, url in (
         ("TELEGRAM_API_BASE_URL", api_base_url),
         ("TELEGRAM_FILE_BASE_URL", file_base_url),
@@ -105,7 +109,8 @@ def load_settings(
     zone_name = get("BOT_TIMEZONE", "Asia/Ho_Chi_Minh")
     try:
         timezone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+        # OSError: a tzdata folder name such as "Asia" is not a zone.
         raise SettingsError(
             f"BOT_TIMEZONE={zone_name!r} is not a known time zone; use a name such as "
             "Asia/Ho_Chi_Minh."

@@ -1,0 +1,666 @@
+"""What typed answers mean (bot/fields.py): parsers and interpret(), against a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import fields
+from bot.catalogue import default_catalogue
+from bot.fields import (
+    Accept,
+    Answer,
+    Button,
+    Clock,
+    Keep,
+    Location,
+    Outcome,
+    PhotoAnswer,
+    Reject,
+    Switch,
+    Text,
+    Unsupported,
+    interpret,
+    parse_count,
+    parse_date,
+    parse_datetime,
+    parse_duration,
+    parse_time,
+    telegram_length,
+)
+from bot.forms import ACTIVITY, FORMS, INCIDENT, MAX_PHOTOS, Field, Form
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+# 03:00 UTC is 10:00 on Thursday 26/11/2026 in Việt Nam (UTC+7, no daylight saving).
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+CLOCK = Clock(NOW, ZONE)
+TODAY = date(2026, 11, 26)
+
+INCIDENT_CODES = tuple(item.code for item in default_catalogue("incident"))
+ACTIVITY_CODES = tuple(item.code for item in default_catalogue("activity"))
+
+EVERY_FIELD = [(form, spec) for form in FORMS.values() for spec in form.fields]
+EVERY_FIELD_IDS = [f"{form.kind}.{spec.key}" for form, spec in EVERY_FIELD]
+
+
+def field(form: Form, key: str) -> Field:
+    spec = form.field(key)
+    assert spec is not None, f"{form.kind} has no field {key!r}"
+    return spec
+
+
+def choices_for(spec: Field) -> tuple[str, ...]:
+    """The button values handlers/reports.py offers for a field."""
+    if spec.catalogue == "incident":
+        return INCIDENT_CODES
+    if spec.catalogue == "activity":
+        return ACTIVITY_CODES
+    return tuple(option.value for option in spec.options)
+
+
+def judge(
+    form: Form,
+    key: str,
+    answer: Answer,
+    *,
+    mode: str = "",
+    current: Any = None,
+    clock: Clock = CLOCK,
+) -> Outcome:
+    spec = field(form, key)
+    return interpret(spec, mode, current, answer, clock, choices_for(spec))
+
+
+def local(text: str) -> str:
+    """An ISO timestamp in Việt Nam time, as interpret() stores a typed moment."""
+    return datetime.fromisoformat(text).replace(tzinfo=ZONE).isoformat()
+
+
+def photos(count: int, prefix: str = "p") -> list[list[str]]:
+    return [[f"{prefix}-file-{i}", f"{prefix}-unique-{i}"] for i in range(count)]
+
+
+# --- parse_time ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14:30", time(14, 30)),
+        ("14h30", time(14, 30)),
+        ("14H30", time(14, 30)),
+        ("14g", time(14, 0)),
+        ("14g30", time(14, 30)),
+        ("8h", time(8, 0)),
+        ("7h05", time(7, 5)),
+        ("14 giờ 30", time(14, 30)),
+        ("14 giờ 30 phút", time(14, 30)),
+        ("14 giờ", time(14, 0)),
+        ("9.15", time(9, 15)),
+        ("14", time(14, 0)),
+        ("0:00", time(0, 0)),
+        ("23:59", time(23, 59)),
+        ("  21h15  ", time(21, 15)),
+    ],
+)
+def test_parse_time_reads_vietnamese_forms(text: str, expected: time) -> None:
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["25:00", "24:00", "14:60", "99", "abc", "", "   ", "14h5", "14:30:00", "-1", "h30", "1430"],
+)
+def test_parse_time_rejects_impossible_or_garbled_times(text: str) -> None:
+    assert parse_time(text) is None
+
+
+# --- parse_date ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("24/11", date(2026, 11, 24)),
+        ("24/11/2026", date(2026, 11, 24)),
+        ("24-11-26", date(2026, 11, 24)),
+        ("2026-11-24", date(2026, 11, 24)),
+        ("24.11.2026", date(2026, 11, 24)),
+        (" 24 / 11 ", date(2026, 11, 24)),
+        ("1/1", date(2026, 1, 1)),
+        ("26/11", TODAY),
+        ("29/02/2028", date(2028, 2, 29)),
+        ("30/12/2025", date(2025, 12, 30)),
+    ],
+)
+def test_parse_date_reads_day_month_and_iso_forms(text: str, expected: date) -> None:
+    assert parse_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["31/02", "29/02/2026", "31/04", "32/1", "0/1", "1/13", "2026-13-01", "2026-02-30", "abc", ""],
+)
+def test_parse_date_rejects_days_that_do_not_exist(text: str) -> None:
+    assert parse_date(text, TODAY) is None
+
+
+def test_parse_date_without_year_typed_in_january_means_last_december() -> None:
+    early_january = date(2027, 1, 5)
+    assert parse_date("30/12", early_january) == date(2026, 12, 30)
+    assert parse_date("5/1", early_january) == date(2027, 1, 5)
+
+
+def test_parse_date_keeps_an_explicit_year_even_in_the_future() -> None:
+    assert parse_date("30/12/2027", date(2027, 1, 5)) == date(2027, 12, 30)
+
+
+def test_parse_date_leaves_a_day_just_ahead_in_the_future_for_the_caller_to_refuse() -> None:
+    # A slip of the thumb ("27/11" typed on 26/11) must not silently become last year.
+    assert parse_date("27/11", TODAY) == date(2026, 11, 27)
+
+
+# --- parse_datetime ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("24/11 21:15", (date(2026, 11, 24), time(21, 15))),
+        ("21:15 24/11", (date(2026, 11, 24), time(21, 15))),
+        ("21h15 24/11", (date(2026, 11, 24), time(21, 15))),
+        ("24/11, 21:15", (date(2026, 11, 24), time(21, 15))),
+        ("24/11/2026 8h", (date(2026, 11, 24), time(8, 0))),
+        ("2026-11-24 08:05", (date(2026, 11, 24), time(8, 5))),
+        ("24/11 14 giờ 30", (date(2026, 11, 24), time(14, 30))),
+        ("21 giờ 15 24/11", (date(2026, 11, 24), time(21, 15))),
+    ],
+)
+def test_parse_datetime_reads_date_and_time_in_either_order(
+    text: str, expected: tuple[date, time]
+) -> None:
+    assert parse_datetime(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["24/11", "21:15", "abc", "", "24/11 25:00", "31/02 10:00", "24/11 21:15 extra"]
+)
+def test_parse_datetime_needs_both_a_valid_date_and_a_valid_time(text: str) -> None:
+    assert parse_datetime(text, TODAY) is None
+
+
+# --- parse_duration ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes", "span"),
+    [
+        ("2", 120, None),  # a small bare number is hours
+        ("24", 24 * 60, None),
+        ("25", 25, None),  # a bigger bare number is minutes
+        ("90", 90, None),
+        ("1h30", 90, None),
+        ("1h", 60, None),
+        ("0h30", 30, None),
+        ("1,5h", 90, None),
+        ("1.5h", 90, None),
+        ("90p", 90, None),
+        ("90m", 90, None),
+        ("90 phút", 90, None),
+        ("30 min", 30, None),
+        ("2 tiếng", 120, None),
+        ("2 giờ", 120, None),
+        ("2 hours", 120, None),
+        ("1 giờ 30 phút", 90, None),
+        ("1 tiếng 30 phút", 90, None),
+        ("24h", 24 * 60, None),
+        ("19:00-21:30", 150, "19:00–21:30"),
+        ("19:00 - 21:30", 150, "19:00–21:30"),
+        ("19h-21h30", 150, "19:00–21:30"),
+        ("19:00 đến 21:30", 150, "19:00–21:30"),
+        ("22:00-02:00", 240, "22:00–02:00"),  # crosses midnight
+    ],
+)
+def test_parse_duration_reads_hours_minutes_and_spans(
+    text: str, minutes: int, span: str | None
+) -> None:
+    assert parse_duration(text) == (minutes, span)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0", "0h", "0p", "25h", "24h01", "1500", "19:00-19:00", "abc", "", "h", "-5", "1,5"],
+)
+def test_parse_duration_rejects_zero_over_a_day_and_garble(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+@pytest.mark.parametrize("text", ["1g30", "1giờ30"])
+def test_parse_duration_reads_hour_marker_g_glued_to_minutes(text: str) -> None:
+    assert parse_duration(text) == (90, None)
+
+
+# --- parse_count and telegram_length -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1", 1), ("5", 5), ("5 người", 5), ("12 people", 12), (" 12 ", 12), ("999", 999)],
+)
+def test_parse_count_reads_a_number_of_people(text: str, expected: int) -> None:
+    assert parse_count(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "1000", "-1", "5.5", "abc", "năm", ""])
+def test_parse_count_rejects_out_of_range_and_words(text: str) -> None:
+    assert parse_count(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", 0),
+        ("abc", 3),
+        ("Tiếng Việt", 10),  # precomposed letters are one unit each
+        ("e\u0302\u0301", 3),  # decomposed: a letter and two combining marks
+        ("😀", 2),  # outside the BMP: a surrogate pair
+        ("a😀b", 4),
+        ("👍🏽", 4),  # emoji with a skin-tone modifier
+    ],
+)
+def test_telegram_length_counts_utf16_code_units(text: str, expected: int) -> None:
+    assert telegram_length(text) == expected
+
+
+# --- Clock -------------------------------------------------------------------------
+
+
+def test_clock_today_is_the_local_date_not_the_utc_one() -> None:
+    late_utc_evening = Clock(datetime(2026, 11, 25, 20, 0, tzinfo=UTC), ZONE)
+    assert late_utc_evening.today == date(2026, 11, 26)
+    moment = late_utc_evening.local(date(2026, 11, 26), time(2, 0))
+    assert moment.utcoffset() == timedelta(hours=7)
+    assert moment.astimezone(UTC) == datetime(2026, 11, 25, 19, 0, tzinfo=UTC)
+
+
+# --- interpret(): accepted answers ---------------------------------------------------
+
+ACCEPTED: list[tuple[Form, str, str, Answer, Any, Any]] = [
+    # form, field, mode, answer, current value, stored value
+    (INCIDENT, "cat", "", Button("THEFT"), None, "THEFT"),
+    (INCIDENT, "cat", "", Button("ASSAULT"), None, "ASSAULT"),
+    (INCIDENT, "when", "", Button(fields.NOW), None, NOW.isoformat()),
+    (INCIDENT, "when", "time", Text("9:30"), None, local("2026-11-26T09:30")),
+    (INCIDENT, "when", "time", Text("9h30"), None, local("2026-11-26T09:30")),
+    (INCIDENT, "when", "", Text("8 giờ 15"), None, local("2026-11-26T08:15")),
+    (INCIDENT, "when", "time", Text("10:05"), None, local("2026-11-26T10:05")),  # clock slack
+    (INCIDENT, "when", "time", Text("24/11 21:15"), None, local("2026-11-24T21:15")),
+    (INCIDENT, "when", "datetime", Text("24/11 21:15"), None, local("2026-11-24T21:15")),
+    (INCIDENT, "when", "datetime", Text("21h15 24/11/2026"), None, local("2026-11-24T21:15")),
+    (INCIDENT, "when", "datetime", Text("25/11/2025 10:00"), None, local("2025-11-25T10:00")),
+    (INCIDENT, "place", "", Text("  Số 5, ngõ 3  "), None, {"address": "Số 5, ngõ 3"}),
+    (INCIDENT, "place", "", Text("đ" * 300), None, {"address": "đ" * 300}),
+    (INCIDENT, "place", "", Button(fields.NONE), None, {"none": True}),
+    (
+        INCIDENT,
+        "place",
+        "",
+        Location(18.6734, 105.6923, "Chợ Vinh"),
+        None,
+        {"lat": 18.6734, "lon": 105.6923, "title": "Chợ Vinh"},
+    ),
+    (
+        INCIDENT,
+        "place",
+        "",
+        Location(-90.0, 180.0),
+        None,
+        {"lat": -90.0, "lon": 180.0, "title": None},
+    ),
+    (
+        INCIDENT,
+        "desc",
+        "",
+        Text(" Mất xe máy trước cổng chợ \n"),
+        None,
+        "Mất xe máy trước cổng chợ",
+    ),
+    (INCIDENT, "desc", "", Text("x" * 1000), None, "x" * 1000),
+    (INCIDENT, "desc", "", Text("😀" * 500), None, "😀" * 500),
+    (
+        INCIDENT,
+        "people",
+        "",
+        Text("Hai thanh niên, xe 37A-123.45"),
+        None,
+        "Hai thanh niên, xe 37A-123.45",
+    ),
+    (INCIDENT, "people", "", Button(fields.SKIP), None, None),
+    (INCIDENT, "photos", "", Button(fields.SKIP), None, None),
+    (INCIDENT, "photos", "", Button(fields.DONE), photos(2), photos(2)),
+    (INCIDENT, "photos", "", Button(fields.DONE), None, None),
+    (INCIDENT, "photos", "", Button(fields.DONE), [], None),
+    (INCIDENT, "action", "", Button("on_spot"), None, "on_spot"),
+    (INCIDENT, "action", "", Button("police"), None, "police"),
+    (INCIDENT, "action", "", Button("follow_up"), None, "follow_up"),
+    (INCIDENT, "urgent", "", Button("yes"), None, True),
+    (INCIDENT, "urgent", "", Button("no"), None, False),
+    (ACTIVITY, "type", "", Button("PATROL"), None, "PATROL"),
+    (ACTIVITY, "day", "", Button(fields.TODAY), None, "2026-11-26"),
+    (ACTIVITY, "day", "", Button(fields.YESTERDAY), None, "2026-11-25"),
+    (ACTIVITY, "day", "date", Text("24/11"), None, "2026-11-24"),
+    (ACTIVITY, "day", "date", Text("2026-11-24"), None, "2026-11-24"),
+    (ACTIVITY, "day", "date", Text("24-11-26"), None, "2026-11-24"),
+    (ACTIVITY, "day", "", Text("26/11"), None, "2026-11-26"),
+    (ACTIVITY, "day", "date", Text("25/11/2025"), None, "2025-11-25"),  # exactly 366 days
+    (ACTIVITY, "span", "", Button("60"), None, {"minutes": 60, "span": None}),
+    (ACTIVITY, "span", "", Button("240"), None, {"minutes": 240, "span": None}),
+    (ACTIVITY, "span", "", Text("2"), None, {"minutes": 120, "span": None}),
+    (ACTIVITY, "span", "", Text("1h30"), None, {"minutes": 90, "span": None}),
+    (ACTIVITY, "span", "", Text("90 phút"), None, {"minutes": 90, "span": None}),
+    (ACTIVITY, "span", "", Text("19:00-21:30"), None, {"minutes": 150, "span": "19:00–21:30"}),
+    (ACTIVITY, "span", "", Text("22:00-02:00"), None, {"minutes": 240, "span": "22:00–02:00"}),
+    (ACTIVITY, "count", "", Button("10"), None, 10),
+    (ACTIVITY, "count", "", Button("1"), None, 1),
+    (ACTIVITY, "count", "", Text("12 người"), None, 12),
+    (ACTIVITY, "count", "", Text("999"), None, 999),
+    (ACTIVITY, "place", "", Button(fields.SKIP), None, None),
+    (ACTIVITY, "place", "", Button(fields.NONE), None, {"none": True}),
+    (ACTIVITY, "place", "", Text("Nhà văn hoá khối 3"), None, {"address": "Nhà văn hoá khối 3"}),
+    (
+        ACTIVITY,
+        "place",
+        "",
+        Location(18.67, 105.69),
+        None,
+        {"lat": 18.67, "lon": 105.69, "title": None},
+    ),
+    (
+        ACTIVITY,
+        "summary",
+        "",
+        Text("Tuần tra 2 vòng, không có gì bất thường."),
+        None,
+        "Tuần tra 2 vòng, không có gì bất thường.",
+    ),
+    (ACTIVITY, "photos", "", Button(fields.SKIP), None, None),
+    (ACTIVITY, "photos", "", Button(fields.DONE), photos(1), photos(1)),
+]
+
+
+@pytest.mark.parametrize(
+    ("form", "key", "mode", "answer", "current", "stored"),
+    ACCEPTED,
+    ids=[
+        f"{form.kind}.{key}:{mode or '-'}:{answer!r:.40}"
+        for form, key, mode, answer, *_ in ACCEPTED
+    ],
+)
+def test_interpret_accepts_a_valid_answer_with_the_right_value(
+    form: Form, key: str, mode: str, answer: Answer, current: Any, stored: Any
+) -> None:
+    assert judge(form, key, answer, mode=mode, current=current) == Accept(stored)
+
+
+def test_every_field_of_every_form_has_an_accepted_answer_above() -> None:
+    covered = {(form.kind, key) for form, key, *_ in ACCEPTED}
+    assert covered == {(form.kind, spec.key) for form, spec in EVERY_FIELD}
+
+
+def test_now_button_stores_the_current_instant() -> None:
+    outcome = judge(INCIDENT, "when", Button(fields.NOW))
+    assert isinstance(outcome, Accept)
+    assert datetime.fromisoformat(outcome.value) == NOW
+
+
+def test_typed_time_is_read_on_the_local_day_when_utc_is_still_yesterday() -> None:
+    # 20:00 UTC on 25/11 is 03:00 on 26/11 in Việt Nam; "02:00" means an hour ago.
+    clock = Clock(datetime(2026, 11, 25, 20, 0, tzinfo=UTC), ZONE)
+    outcome = judge(INCIDENT, "when", Text("02:00"), mode="time", clock=clock)
+    assert outcome == Accept(local("2026-11-26T02:00"))
+    assert judge(ACTIVITY, "day", Button(fields.TODAY), clock=clock) == Accept("2026-11-26")
+
+
+@pytest.mark.parametrize(
+    ("form", "key", "button", "mode"),
+    [
+        (INCIDENT, "when", fields.TODAY, "time"),
+        (INCIDENT, "when", fields.OTHER, "datetime"),
+        (ACTIVITY, "day", fields.OTHER, "date"),
+    ],
+)
+def test_mode_buttons_ask_the_same_field_again_in_another_mode(
+    form: Form, key: str, button: str, mode: str
+) -> None:
+    assert judge(form, key, Button(button)) == Switch(mode)
+
+
+# --- interpret(): rejected answers ---------------------------------------------------
+
+REJECTED: list[tuple[Form, str, str, Answer, Any, str, Mapping[str, object]]] = [
+    # form, field, mode, answer, current value, error id, error values
+    (INCIDENT, "cat", "", Button("NOT_A_CODE"), None, "error.use_buttons", {}),
+    (INCIDENT, "cat", "", Button("theft"), None, "error.use_buttons", {}),
+    (INCIDENT, "cat", "", Text("THEFT"), None, "error.use_buttons", {}),
+    (INCIDENT, "when", "time", Text("23:00"), None, "error.future", {}),
+    (INCIDENT, "when", "time", Text("10:06"), None, "error.future", {}),
+    (INCIDENT, "when", "", Text("26/11/2026 23:00"), None, "error.future", {}),
+    (INCIDENT, "when", "datetime", Text("1/12/2026 08:00"), None, "error.future", {}),
+    (INCIDENT, "when", "datetime", Text("20/11/2025 10:00"), None, "error.too_old", {}),
+    (INCIDENT, "when", "datetime", Text("25/11/2025 9:59"), None, "error.too_old", {}),
+    (INCIDENT, "when", "datetime", Text("1/1/2020 8h"), None, "error.too_old", {}),
+    (INCIDENT, "when", "time", Text("abc"), None, "error.bad_time", {}),
+    (INCIDENT, "when", "time", Text("25:00"), None, "error.bad_time", {}),
+    (INCIDENT, "when", "", Text("hôm qua"), None, "error.bad_time", {}),
+    (INCIDENT, "when", "datetime", Text("abc"), None, "error.bad_datetime", {}),
+    (INCIDENT, "when", "datetime", Text("24/11"), None, "error.bad_datetime", {}),
+    (INCIDENT, "when", "datetime", Text("21:15"), None, "error.need_date_and_time", {}),
+    (INCIDENT, "when", "time", Location(18.6, 105.6), None, "error.need_text", {}),
+    (INCIDENT, "when", "", PhotoAnswer("f", "u"), None, "error.need_text", {}),
+    (INCIDENT, "when", "", Button("tomorrow"), None, "error.use_buttons", {}),
+    (INCIDENT, "place", "", Text("đ" * 301), None, "error.too_long", {"length": 301, "limit": 300}),
+    (
+        INCIDENT,
+        "place",
+        "",
+        Text("😀" * 151),
+        None,
+        "error.too_long",
+        {"length": 302, "limit": 300},
+    ),
+    (INCIDENT, "place", "", Text(""), None, "error.empty", {}),
+    (INCIDENT, "place", "", Text(" \n\t "), None, "error.empty", {}),
+    (INCIDENT, "place", "", PhotoAnswer("f", "u"), None, "error.need_place", {}),
+    (INCIDENT, "place", "", Location(90.5, 105.0), None, "error.bad_location", {}),
+    (INCIDENT, "place", "", Location(18.6, -180.5), None, "error.bad_location", {}),
+    (INCIDENT, "place", "", Button("somewhere"), None, "error.use_buttons", {}),
+    (
+        INCIDENT,
+        "desc",
+        "",
+        Text("x" * 1001),
+        None,
+        "error.too_long",
+        {"length": 1001, "limit": 1000},
+    ),
+    (
+        INCIDENT,
+        "desc",
+        "",
+        Text("😀" * 501),
+        None,
+        "error.too_long",
+        {"length": 1002, "limit": 1000},
+    ),
+    (INCIDENT, "desc", "", Text(""), None, "error.empty", {}),
+    (INCIDENT, "desc", "", Text("   "), None, "error.empty", {}),
+    (INCIDENT, "desc", "", PhotoAnswer("f", "u"), None, "error.need_text", {}),
+    (INCIDENT, "desc", "", Location(18.6, 105.6), None, "error.need_text", {}),
+    (INCIDENT, "desc", "", Button("anything"), None, "error.need_text", {}),
+    (
+        INCIDENT,
+        "people",
+        "",
+        Text("y" * 301),
+        None,
+        "error.too_long",
+        {"length": 301, "limit": 300},
+    ),
+    (INCIDENT, "people", "", Text("  "), None, "error.empty", {}),
+    (INCIDENT, "photos", "", Text("ảnh đây"), None, "error.need_photo", {}),
+    (INCIDENT, "photos", "", Location(18.6, 105.6), None, "error.need_photo", {}),
+    (INCIDENT, "photos", "", Button("more"), None, "error.use_buttons", {}),
+    (
+        INCIDENT,
+        "photos",
+        "",
+        PhotoAnswer("new", "new-u"),
+        photos(MAX_PHOTOS),
+        "error.too_many_photos",
+        {"limit": MAX_PHOTOS},
+    ),
+    (INCIDENT, "action", "", Button("ignored"), None, "error.use_buttons", {}),
+    (INCIDENT, "action", "", Text("police"), None, "error.use_buttons", {}),
+    (INCIDENT, "urgent", "", Button("maybe"), None, "error.use_buttons", {}),
+    (INCIDENT, "urgent", "", Text("yes"), None, "error.use_buttons", {}),
+    (ACTIVITY, "type", "", Button("THEFT"), None, "error.use_buttons", {}),
+    (ACTIVITY, "day", "date", Text("31/02"), None, "error.bad_date", {}),
+    (ACTIVITY, "day", "date", Text("hôm kia"), None, "error.bad_date", {}),
+    (ACTIVITY, "day", "date", Text("27/11/2026"), None, "error.future", {}),
+    (ACTIVITY, "day", "date", Text("27/11"), None, "error.future", {}),
+    (ACTIVITY, "day", "date", Text("24/11/2025"), None, "error.too_old", {}),
+    (ACTIVITY, "day", "", Button("tomorrow"), None, "error.use_buttons", {}),
+    (ACTIVITY, "day", "date", Location(18.6, 105.6), None, "error.need_text", {}),
+    (ACTIVITY, "span", "", Text("0"), None, "error.bad_duration", {}),
+    (ACTIVITY, "span", "", Text("25h"), None, "error.bad_duration", {}),
+    (ACTIVITY, "span", "", Text("1500"), None, "error.bad_duration", {}),
+    (ACTIVITY, "span", "", Text("một lúc"), None, "error.bad_duration", {}),
+    (ACTIVITY, "span", "", Button("45"), None, "error.use_buttons", {}),
+    (ACTIVITY, "span", "", PhotoAnswer("f", "u"), None, "error.need_text", {}),
+    (ACTIVITY, "count", "", Text("0"), None, "error.bad_count", {}),
+    (ACTIVITY, "count", "", Text("1000"), None, "error.bad_count", {}),
+    (ACTIVITY, "count", "", Text("nhiều"), None, "error.bad_count", {}),
+    (ACTIVITY, "count", "", Button("7"), None, "error.use_buttons", {}),
+    (ACTIVITY, "count", "", Location(18.6, 105.6), None, "error.need_text", {}),
+    (ACTIVITY, "place", "", Text("z" * 301), None, "error.too_long", {"length": 301, "limit": 300}),
+    (
+        ACTIVITY,
+        "summary",
+        "",
+        Text("s" * 1001),
+        None,
+        "error.too_long",
+        {"length": 1001, "limit": 1000},
+    ),
+    (ACTIVITY, "summary", "", Text(""), None, "error.empty", {}),
+    (ACTIVITY, "summary", "", PhotoAnswer("f", "u"), None, "error.need_text", {}),
+    (ACTIVITY, "photos", "", Text("xong"), None, "error.need_photo", {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("form", "key", "mode", "answer", "current", "error", "values"),
+    REJECTED,
+    ids=[
+        f"{form.kind}.{key}:{mode or '-'}:{error}:{answer!r:.30}"
+        for form, key, mode, answer, _, error, _ in REJECTED
+    ],
+)
+def test_interpret_rejects_a_bad_answer_with_the_right_message(
+    form: Form,
+    key: str,
+    mode: str,
+    answer: Answer,
+    current: Any,
+    error: str,
+    values: Mapping[str, object],
+) -> None:
+    assert judge(form, key, answer, mode=mode, current=current) == Reject(error, values)
+
+
+@pytest.mark.parametrize(("form", "spec"), EVERY_FIELD, ids=EVERY_FIELD_IDS)
+def test_skip_is_refused_on_required_fields_and_empty_on_optional_ones(
+    form: Form, spec: Field
+) -> None:
+    expected = Accept(None) if spec.optional else Reject("error.required")
+    assert judge(form, spec.key, Button(fields.SKIP)) == expected
+
+
+def test_only_the_intended_fields_are_optional() -> None:
+    optional = {(form.kind, spec.key) for form, spec in EVERY_FIELD if spec.optional}
+    assert optional == {
+        ("incident", "people"),
+        ("incident", "photos"),
+        ("activity", "place"),
+        ("activity", "photos"),
+    }
+
+
+@pytest.mark.parametrize(("form", "spec"), EVERY_FIELD, ids=EVERY_FIELD_IDS)
+@pytest.mark.parametrize("mode", ["", "time", "datetime", "date"])
+def test_a_sticker_or_voice_note_is_unsupported_everywhere(
+    form: Form, spec: Field, mode: str
+) -> None:
+    assert judge(form, spec.key, Unsupported(), mode=mode) == Reject("error.unsupported")
+
+
+def test_choice_without_offered_choices_accepts_nothing() -> None:
+    spec = field(INCIDENT, "cat")
+    assert interpret(spec, "", None, Button("THEFT"), CLOCK, ()) == Reject("error.use_buttons")
+
+
+# --- interpret(): photos -------------------------------------------------------------
+
+
+def test_photos_are_collected_one_by_one_and_finished_with_done() -> None:
+    current: Any = None
+    for number in range(1, 4):
+        outcome = judge(
+            INCIDENT, "photos", PhotoAnswer(f"f{number}", f"u{number}"), current=current
+        )
+        assert outcome == Keep(
+            [[f"f{i}", f"u{i}"] for i in range(1, number + 1)],
+            "photos.received",
+            {"count": number, "limit": MAX_PHOTOS},
+        )
+        assert isinstance(outcome, Keep)
+        current = outcome.value
+    assert judge(INCIDENT, "photos", Button(fields.DONE), current=current) == Accept(
+        [["f1", "u1"], ["f2", "u2"], ["f3", "u3"]]
+    )
+
+
+def test_the_same_photo_sent_again_is_noticed_by_its_unique_id() -> None:
+    current = [["f1", "u1"], ["f2", "u2"]]
+    # Telegram gives a resent photo a new file_id but the same file_unique_id.
+    outcome = judge(INCIDENT, "photos", PhotoAnswer("f1-again", "u1"), current=current)
+    assert outcome == Keep([["f1", "u1"], ["f2", "u2"]], "photos.duplicate", {"count": 2})
+
+
+def test_photo_answer_never_mutates_the_stored_list() -> None:
+    current = [["f1", "u1"]]
+    outcome = judge(INCIDENT, "photos", PhotoAnswer("f2", "u2"), current=current)
+    assert isinstance(outcome, Keep)
+    assert outcome.value == [["f1", "u1"], ["f2", "u2"]]
+    assert current == [["f1", "u1"]]
+
+
+def test_the_tenth_photo_is_taken_and_the_eleventh_refused() -> None:
+    nine = photos(MAX_PHOTOS - 1)
+    tenth = judge(ACTIVITY, "photos", PhotoAnswer("f10", "u10"), current=nine)
+    assert tenth == Keep(
+        [*nine, ["f10", "u10"]], "photos.received", {"count": MAX_PHOTOS, "limit": MAX_PHOTOS}
+    )
+    assert isinstance(tenth, Keep)
+    eleventh = judge(ACTIVITY, "photos", PhotoAnswer("f11", "u11"), current=tenth.value)
+    assert eleventh == Reject("error.too_many_photos", {"limit": MAX_PHOTOS})
+
+
+def test_clear_empties_the_photos_but_stays_on_the_step() -> None:
+    assert judge(INCIDENT, "photos", Button(fields.CLEAR), current=photos(4)) == Keep(
+        [], "photos.cleared"
+    )

@@ -6,13 +6,11 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -26,7 +24,7 @@ from telegram.request import BaseRequest
 
 from bot.alerts import deliver_pending_alerts
 from bot.catalogue import seed_default_catalogues
-from bot.context import BotContext, Services
+from bot.context import BotApplication, BotContext, Services, services_of
 from bot.i18n import Translator
 from bot.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
 from bot.settings import Settings
@@ -39,8 +37,6 @@ log = logging.getLogger(__name__)
 # Opt in to python-telegram-bot's coming timedelta durations (RetryAfter.retry_after);
 # without it every 429 also raises a deprecation warning. Nothing of ours reads them.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
-
-BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
 # (command, message id of its description) in the order the menu shows them.
 COMMANDS = (
@@ -126,11 +122,6 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_error_handler(errors.report_error)
 
 
-def services_of(application: BotApplication) -> Services:
-    services: Services = application.bot_data["services"]
-    return services
-
-
 async def _open_services(application: BotApplication) -> None:
     """Open the database, load defaults, set the command menu, resume pending alerts."""
     services = services_of(application)
@@ -138,6 +129,8 @@ async def _open_services(application: BotApplication) -> None:
     for kind in await seed_default_catalogues(services.db):
         log.info("loaded the default %s catalogue", kind)
     await set_command_menus(application, services.translator)
+    if resumed := await gate.resume_interrupted_updates(application):
+        log.info("showed %d member(s) where they were after an interrupted update", resumed)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             retry_alerts, interval=ALERT_RETRY_INTERVAL, first=timedelta(seconds=5),

@@ -68,3 +68,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         if self.member is None:
             raise RuntimeError("handler reached without a registered member")
         return self.member
+
+
+BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+def services_of(application: BotApplication) -> Services:
+    """The services of an application, outside any handler (start-up, shutdown, CLI)."""
+    services: Services = application.bot_data["services"]
+    return services

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import BotContext
-from handlers.reports import resume_after_lost_reply
+from bot.context import BotApplication, BotContext, services_of
+from handlers.reports import show_where_member_is
 from storage.members import member_by_telegram_id
-from storage.updates import UpdateState, record_answered, update_state
+from storage.updates import (
+    UpdateState,
+    interrupted_updates,
+    note_inflight,
+    record_answered,
+    settle_interrupted,
+    update_state,
+)
+
+log = logging.getLogger(__name__)
 
 
 async def drop_replayed_update(update: Update, context: BotContext) -> None:
@@ -18,14 +30,35 @@ async def drop_replayed_update(update: Update, context: BotContext) -> None:
     member is shown where they now are, so that their next message lands right.
     """
     state = await update_state(context.db, update.update_id)
+    chat, user = update.effective_chat, update.effective_user
     if state is UpdateState.NEW:
+        if chat is not None and user is not None and chat.type == "private":
+            await note_inflight(context.db, update.update_id, chat.id, user.id)
         return
-    if state is UpdateState.CHANGED_STATE and update.effective_user is not None:
-        context.member = await member_by_telegram_id(context.db, update.effective_user.id)
+    if state is UpdateState.CHANGED_STATE and chat is not None and user is not None:
+        context.member = await member_by_telegram_id(context.db, user.id)
         if context.member is not None:
-            await resume_after_lost_reply(update, context)
+            await show_where_member_is(context, chat.id)
         await record_answered(context.db, update.update_id)
     raise ApplicationHandlerStop
+
+
+async def resume_interrupted_updates(application: BotApplication) -> int:
+    """At start-up: show members whose update a dead process never finished where they are."""
+    resumed = 0
+    for interrupted in await interrupted_updates(services_of(application).db):
+        context = BotContext(application, interrupted.chat_id, interrupted.user_id)
+        context.member = await member_by_telegram_id(context.db, interrupted.user_id)
+        if context.member is not None:
+            try:
+                await show_where_member_is(context, interrupted.chat_id)
+                resumed += 1
+            except TelegramError:
+                log.warning(
+                    "could not resume chat %s after a restart", interrupted.chat_id, exc_info=True
+                )
+        await settle_interrupted(context.db, interrupted.update_id)
+    return resumed
 
 
 async def identify_member(update: Update, context: BotContext) -> None:

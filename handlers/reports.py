@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection, Sequence
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -36,7 +37,12 @@ from storage.catalogue import catalogue_items
 from storage.drafts import SaveOutcome, discard_draft, draft_for, save_draft_step, start_draft
 from storage.members import nearest_supervisors
 from storage.models import CatalogueItem, Draft, Member
-from storage.reports import SubmitOutcome, report_id_for_draft, submit_draft
+from storage.reports import (
+    SubmitOutcome,
+    latest_report_since,
+    report_id_for_draft,
+    submit_draft,
+)
 
 PREFIX = "r"
 
@@ -495,29 +501,24 @@ async def _submit_again(update: Update, context: BotContext, draft_id: int) -> N
         )
 
 
-async def resume_after_lost_reply(update: Update, context: BotContext) -> None:
-    """Tell a member where they are when the reply to their last answer was lost."""
+# How far back a report counts as "the one you just sent" when a reply was lost.
+RECENT_SUBMIT = timedelta(hours=1)
+
+
+async def show_where_member_is(context: BotContext, chat_id: int) -> None:
+    """After a lost reply: repeat the current question, or confirm the report just sent."""
     member = context.registered_member()
     t, lang = context.t, member.language
-    chat_id = _chat_id(update)
     draft = await draft_for(context.db, member.id)
     if draft is not None:
         await context.bot.send_message(chat_id, t.html(lang, "draft.resume"))
         await send_prompt(context, chat_id, draft)
         return
-    data = update.callback_query.data if update.callback_query else None
-    parts = (data or "").split(":")
-    if len(parts) == 3 and parts[0] == PREFIX and parts[2] == "s" and parts[1].isdigit():
-        report_id = await report_id_for_draft(context.db, int(parts[1]), member.id)
-        if report_id is not None:
-            await context.bot.send_message(
-                chat_id,
-                t.html(lang, "report.submitted", number=report_id),
-                reply_markup=main_keyboard(t, lang),
-            )
-            return
+    since = context.services.now() - RECENT_SUBMIT
+    report_id = await latest_report_since(context.db, member.id, since)
+    key = "report.submitted" if report_id is not None else "idle.hint"
     await context.bot.send_message(
-        chat_id, t.html(lang, "idle.hint"), reply_markup=main_keyboard(t, lang)
+        chat_id, t.html(lang, key, number=report_id), reply_markup=main_keyboard(t, lang)
     )
 
 

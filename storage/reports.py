@@ -201,3 +201,12 @@ async def report_id_for_draft(db: Database, draft_id: int, member_id: int) -> in
         "SELECT id FROM reports WHERE draft_id = ? AND member_id = ?", (draft_id, member_id)
     )
     return int(row["id"]) if row else None
+
+
+async def latest_report_since(db: Database, member_id: int, since: datetime) -> int | None:
+    """The number of the member's newest report submitted since a moment, if any."""
+    row = await db.fetch_one(
+        "SELECT id FROM reports WHERE member_id = ? AND submitted_at >= ? ORDER BY id DESC",
+        (member_id, since.isoformat()),
+    )
+    return int(row["id"]) if row else None

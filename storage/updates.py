@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
@@ -31,6 +32,45 @@ async def record_answered(db: Database, update_id: int) -> None:
             " ON CONFLICT (update_id) DO UPDATE SET answered = 1",
             (update_id, utc_now().isoformat()),
         )
+        await connection.execute("DELETE FROM inflight_updates WHERE update_id = ?", (update_id,))
+
+
+@dataclass(frozen=True)
+class InterruptedUpdate:
+    update_id: int
+    chat_id: int
+    user_id: int
+
+
+async def note_inflight(db: Database, update_id: int, chat_id: int, user_id: int) -> None:
+    """Remember that an update is being handled, until record_answered clears it."""
+    async with db.transaction() as connection:
+        await connection.execute(
+            "INSERT OR IGNORE INTO inflight_updates (update_id, chat_id, user_id, received_at)"
+            " VALUES (?, ?, ?, ?)",
+            (update_id, chat_id, user_id, utc_now().isoformat()),
+        )
+
+
+async def interrupted_updates(db: Database) -> list[InterruptedUpdate]:
+    """Updates a previous process started handling and never finished."""
+    rows = await db.fetch_all(
+        "SELECT update_id, chat_id, user_id FROM inflight_updates ORDER BY update_id"
+    )
+    return [InterruptedUpdate(r["update_id"], r["chat_id"], r["user_id"]) for r in rows]
+
+
+async def settle_interrupted(db: Database, update_id: int) -> None:
+    """Forget an interrupted update once its member has been shown where they are.
+
+    If it had changed state, its redelivery must now stay silent; if it had not, it is
+    left unrecorded so that a redelivery is still handled.
+    """
+    async with db.transaction() as connection:
+        await connection.execute(
+            "UPDATE processed_updates SET answered = 1 WHERE update_id = ?", (update_id,)
+        )
+        await connection.execute("DELETE FROM inflight_updates WHERE update_id = ?", (update_id,))
 
 
 async def forget_old_updates(db: Database, older_than: timedelta = timedelta(days=7)) -> int:

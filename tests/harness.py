@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.app import BotApplication, build_application, services_of
+from bot.app import build_application
+from bot.context import BotApplication, services_of
 from bot.invites import hash_invite_code, new_invite_code
 from bot.settings import DEFAULT_API_BASE_URL, DEFAULT_FILE_BASE_URL, Settings
 from storage.db import Database

@@ -106,3 +106,79 @@ async def test_alert_pending_at_a_crash_is_sent_once_after_restart(harness: Harn
         if c.method == "sendMessage" and "KHẨN CẤP" in str(c.params.get("text"))
     ]  # fmt: skip
     assert len(delivered) == 2  # the attempt Telegram refused with 502, then one delivery
+
+
+def crash_after_commit(harness: Harness, update_id: int) -> None:
+    """Leave the database as a process killed after committing, before replying, leaves it."""
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute(
+            "UPDATE processed_updates SET answered = 0 WHERE update_id = ?", (update_id,)
+        )
+        connection.execute(
+            "INSERT INTO inflight_updates (update_id, chat_id, user_id, received_at)"
+            " VALUES (?, 501, 501, '2026-11-26T03:00:00+00:00')",
+            (update_id,),
+        )
+
+
+async def test_a_reply_lost_in_a_crash_is_made_good_at_start_up(harness: Harness) -> None:
+    """Telegram often will not redeliver: the new process speaks first."""
+    lan = await harness.join(501, "16702-K01")
+    await lan.send("/incident")
+    await lan.tap("Trộm cắp tài sản")
+    await lan.tap("Vừa xảy ra")
+    await lan.send("Chợ Vinh")
+    await lan.send("Mất ví", update_id=9000)
+    crash_after_commit(harness, 9000)
+    seen = len(lan.calls())
+
+    await harness.restart()
+
+    told = [c.text for c in lan.calls()[seen:]]
+    assert told == [
+        "Tiếp tục báo cáo đang làm dở:",
+        "Những ai liên quan (tên, đặc điểm, biển số xe…)? Nếu không rõ, bấm Bỏ qua.",
+    ]
+    # Told once: neither a second restart nor a redelivery repeats it.
+    await harness.restart()
+    assert await lan.send("Mất ví", update_id=9000) == []
+    assert len(lan.calls()) == seen + 2
+    calls = await lan.send("Hai thanh niên")
+    assert "Gửi ảnh" in calls[-1].text
+
+
+async def test_an_update_cut_off_before_its_commit_is_still_handled_when_redelivered(
+    harness: Harness,
+) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await lan.send("/incident")
+    await lan.tap("Trộm cắp tài sản")
+    await lan.tap("Vừa xảy ra")
+    # The process took update 9100 in and died before committing anything.
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute(
+            "INSERT INTO inflight_updates (update_id, chat_id, user_id, received_at)"
+            " VALUES (9100, 501, 501, '2026-11-26T03:00:00+00:00')"
+        )
+    await harness.restart()
+    assert "Việc xảy ra ở đâu?" in lan.last_text()
+    calls = await lan.send("Chợ Vinh", update_id=9100)
+    assert "Kể ngắn gọn" in calls[-1].text
+    assert one_value(harness, "SELECT step FROM drafts") == "desc"
+
+
+async def test_a_submit_confirmation_lost_in_a_crash_is_sent_at_start_up(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await lan.send("/incident")
+    await lan.tap("Trộm cắp tài sản")
+    await lan.tap("Vừa xảy ra")
+    await lan.send("❔ Không rõ địa điểm")
+    await lan.send("Mất xe đạp")
+    await lan.tap("Bỏ qua")
+    await lan.tap("Bỏ qua")
+    await lan.tap("Đã xử lý tại chỗ")
+    await lan.tap("Không khẩn cấp")
+    await lan.tap("Gửi báo cáo", update_id=9200)
+    crash_after_commit(harness, 9200)
+    await harness.restart()
+    assert lan.last_text() == "✅ Đã gửi báo cáo số 1. Cảm ơn bạn!"

@@ -114,3 +114,12 @@ CREATE TABLE processed_updates (
     processed_at TEXT NOT NULL,
     answered     INTEGER NOT NULL DEFAULT 0
 );
+
+-- Updates being handled right now. A row left here at start-up means the process died
+-- mid-update: its member is shown where they are, since the reply may never have left.
+CREATE TABLE inflight_updates (
+    update_id   INTEGER PRIMARY KEY,
+    chat_id     INTEGER NOT NULL,
+    user_id     INTEGER NOT NULL,
+    received_at TEXT NOT NULL
+);

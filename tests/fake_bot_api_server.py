@@ -1,0 +1,510 @@
+"""A fake Telegram Bot API server on loopback HTTP, for tests that run the bot as a process.
+
+It speaks the Bot API's wire format (``POST /bot<token>/<method>``, form-encoded, multipart or
+JSON bodies, ``{"ok": ..., "result": ...}`` answers) and keeps updates the way Telegram does:
+an update stays queued until a ``getUpdates`` call with a greater ``offset`` confirms it, so a
+process killed before it confirmed an update gets that update again after a restart.
+
+Only the standard library is used; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import itertools
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from tests.fake_telegram import BadHtml, Call, telegram_plain_text, utf16_length
+
+BOT_ID = 7000000002
+BOT_USERNAME = "field_report_process_test_bot"
+BOT_USER: dict[str, Any] = {
+    "id": BOT_ID,
+    "is_bot": True,
+    "first_name": "Field Report",
+    "username": BOT_USERNAME,
+}
+# A getUpdates call parked by hold_confirmations_after() gives up after this long.
+PARK_LIMIT = 30.0
+# Handler sockets never block longer than this on a silent peer.
+SOCKET_TIMEOUT = 15.0
+
+
+class ApiError(Exception):
+    """Answer the request with ok=false, as Telegram does."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+@dataclass
+class RecordedCall(Call):
+    """One Bot API request and the result the fake answered with."""
+
+    result: Any = None
+
+
+def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
+    """The parameters of a Bot API request, whichever encoding the client chose."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if not body:
+        return {}
+    if media_type == "application/json":
+        parsed = json.loads(body)
+        if not isinstance(parsed, dict):
+            raise ApiError(400, "Bad Request: parameters must be a JSON object")
+        return parsed
+    if media_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    if media_type == "multipart/form-data":
+        head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+        params: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if not isinstance(name, str):
+                continue
+            payload = part.get_payload(decode=True)
+            raw = payload if isinstance(payload, bytes) else b""
+            if part.get_filename() is not None:
+                params[name] = {"filename": part.get_filename(), "size": len(raw)}
+            else:
+                params[name] = raw.decode("utf-8")
+        return params
+    raise ApiError(400, f"Bad Request: unsupported content type {media_type!r}")
+
+
+def _json_param(params: dict[str, Any], name: str) -> Any:
+    """A nested parameter (reply_markup, media, ...): form bodies carry it JSON-encoded."""
+    value = params.get(name)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from error
+    return value
+
+
+class _Server(ThreadingHTTPServer):
+    # Handler threads are joined on close, so no socket outlives the fake.
+    daemon_threads = False
+    block_on_close = True
+    fake: FakeBotApiServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return  # a killed bot process hung up mid-request: expected here
+        self.fake.note_problem(f"handler error: {error!r}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    timeout = SOCKET_TIMEOUT
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # keep test output quiet; calls are recorded instead
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, answer = self.server.fake.handle(
+            self.path, self.headers.get("Content-Type", ""), body
+        )
+        payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (ConnectionError, TimeoutError):
+            pass  # the caller was killed while we answered
+
+
+class FakeBotApiServer:
+    """Bot API over HTTP on 127.0.0.1; the test queues updates and reads the recorded calls."""
+
+    def __init__(self, token: str, *, max_poll_wait: float = 1.0) -> None:
+        self.token = token
+        self.max_poll_wait = max_poll_wait
+        self._cond = threading.Condition()
+        self._calls: list[RecordedCall] = []
+        self._pending: list[dict[str, Any]] = []
+        self._deliveries: Counter[int] = Counter()
+        self._problems: list[str] = []
+        self._update_ids: Iterator[int] = itertools.count(1)
+        self._message_ids: Iterator[int] = itertools.count(1000)
+        self._hold_after: int | None = None
+        self._hold_generation = 0
+        self._parked: list[RecordedCall] = []
+        self._parking = False
+        self._park_generation = 0
+        self._stopping = False
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        httpd = _Server(("127.0.0.1", 0), _Handler)
+        httpd.fake = self
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bot-api"
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeBotApiServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "the fake Bot API server is not running"
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """What TELEGRAM_API_BASE_URL is set to: the token and method are appended."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # --- what the test does -----------------------------------------------------------
+
+    def queue_update(self, payload: dict[str, Any], *, hold_confirmation: bool = False) -> int:
+        """Make an update available to getUpdates; returns its update_id.
+
+        With hold_confirmation, getUpdates calls that would confirm this update are parked
+        as if they never reached Telegram, until release_confirmations(). That is the window
+        in which a process has the update but Telegram does not know it: a process killed
+        in it gets the update again when it starts anew.
+        """
+        with self._cond:
+            update_id = next(self._update_ids)
+            self._pending.append({"update_id": update_id, **payload})
+            if hold_confirmation:
+                self._hold_after = update_id
+            self._cond.notify_all()
+            return update_id
+
+    def release_confirmations(self) -> None:
+        """End the hold; parked calls are answered with [] and their offset is ignored."""
+        with self._cond:
+            self._hold_after = None
+            self._hold_generation += 1
+            self._cond.notify_all()
+
+    def park_replies(self) -> None:
+        """From now on every call but getUpdates hangs unanswered and is never delivered.
+
+        That is a reply lost with the process: the bot committed an answer and was killed
+        before Telegram took its reply. Parked calls are listed by parked_calls().
+        """
+        with self._cond:
+            self._parking = True
+
+    def release_replies(self) -> None:
+        """End the parking; calls still parked are answered 502 and stay undelivered."""
+        with self._cond:
+            self._parking = False
+            self._park_generation += 1
+            self._cond.notify_all()
+
+    def parked_calls(self) -> list[RecordedCall]:
+        with self._cond:
+            return list(self._parked)
+
+    def calls(self, method: str | None = None) -> list[RecordedCall]:
+        with self._cond:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def call_count(self) -> int:
+        with self._cond:
+            return len(self._calls)
+
+    def deliveries(self, update_id: int) -> int:
+        """How many times getUpdates has handed out this update."""
+        with self._cond:
+            return self._deliveries[update_id]
+
+    def wait_for_deliveries(self, update_id: int, count: int, timeout: float = 20.0) -> int:
+        """Wait until getUpdates has handed out an update ``count`` times; returns the count."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._deliveries[update_id] < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopping:
+                    break
+                self._cond.wait(min(remaining, 0.2))
+            return self._deliveries[update_id]
+
+    def pending_update_ids(self) -> list[int]:
+        """Updates not yet confirmed by a getUpdates offset."""
+        with self._cond:
+            return [u["update_id"] for u in self._pending]
+
+    @property
+    def problems(self) -> list[str]:
+        """Requests the real Bot API would have refused or that the fake does not know."""
+        with self._cond:
+            return list(self._problems)
+
+    def note_problem(self, problem: str) -> None:
+        with self._cond:
+            self._problems.append(problem)
+
+    def wait_for_call(
+        self,
+        predicate: Callable[[RecordedCall], bool],
+        *,
+        after: int = 0,
+        timeout: float = 20.0,
+        describe: str = "a matching call",
+    ) -> RecordedCall:
+        """The first call from index ``after`` on that matches, waiting up to ``timeout``."""
+        return self._wait(self._calls, predicate, after, timeout, describe)
+
+    def wait_for_parked(
+        self,
+        predicate: Callable[[RecordedCall], bool],
+        *,
+        timeout: float = 20.0,
+        describe: str = "a matching parked call",
+    ) -> RecordedCall:
+        """The first call parked by park_replies() that matches, waiting up to ``timeout``."""
+        return self._wait(self._parked, predicate, 0, timeout, describe)
+
+    def _wait(
+        self,
+        calls: list[RecordedCall],
+        predicate: Callable[[RecordedCall], bool],
+        after: int,
+        timeout: float,
+        describe: str,
+    ) -> RecordedCall:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for call in calls[after:]:
+                    if predicate(call):
+                        return call
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopping:
+                    break
+                self._cond.wait(min(remaining, 0.5))
+            recent = [
+                (c.method, c.params.get("text"))
+                for c in calls[after:]
+                if c.method != "getUpdates" or c.result
+            ][-15:]
+        raise TimeoutError(f"no {describe} within {timeout} s; calls since: {recent}")
+
+    # --- the Bot API ------------------------------------------------------------------
+
+    def handle(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """Answer one HTTP request: (status, JSON body)."""
+        prefix = f"/bot{self.token}/"
+        if not path.startswith(prefix):
+            # Cut short: the path holds the (wrong) token.
+            self.note_problem(f"request outside the bot's path: {path[:12]}...")
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        method = path[len(prefix) :].split("?", 1)[0]
+        try:
+            params = parse_body(content_type, body)
+            if method == "getUpdates":
+                result: Any = self._get_updates(params)
+                with self._cond:
+                    self._calls.append(RecordedCall(method, params, result))
+                    self._cond.notify_all()
+            elif self._park(method, params):
+                return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+            else:
+                with self._cond:
+                    result = self._answer(method, params)
+                    self._calls.append(RecordedCall(method, params, result))
+                    self._cond.notify_all()
+        except ApiError as error:
+            self.note_problem(f"{method}: {error.description}")
+            body_out = {"ok": False, "error_code": error.status, "description": error.description}
+            return error.status, body_out
+        return 200, {"ok": True, "result": result}
+
+    def _park(self, method: str, params: dict[str, Any]) -> bool:
+        """Hold a call while replies are parked; True if it was (and is now lost)."""
+        with self._cond:
+            if not self._parking:
+                return False
+            self._parked.append(RecordedCall(method, params))
+            self._cond.notify_all()
+            generation = self._park_generation
+            park_until = time.monotonic() + PARK_LIMIT
+            while (
+                not self._stopping
+                and self._park_generation == generation
+                and (remaining := park_until - time.monotonic()) > 0
+            ):
+                self._cond.wait(remaining)
+            return True
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        wait = min(float(params.get("timeout") or 0), self.max_poll_wait)
+        with self._cond:
+            if self._hold_after is not None and offset > self._hold_after:
+                generation = self._hold_generation
+                park_until = time.monotonic() + PARK_LIMIT
+                while (
+                    not self._stopping
+                    and self._hold_generation == generation
+                    and (remaining := park_until - time.monotonic()) > 0
+                ):
+                    self._cond.wait(remaining)
+                return []  # this offset never "reached Telegram": nothing is confirmed
+            if offset > 0:
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            deadline = time.monotonic() + wait
+            while True:
+                ready = [u for u in self._pending if u["update_id"] >= offset][:limit]
+                remaining = deadline - time.monotonic()
+                if ready or self._stopping or remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            for update in ready:
+                self._deliveries[update["update_id"]] += 1
+            return [json.loads(json.dumps(update)) for update in ready]
+
+    def _message(self, chat_id: Any, **content: Any) -> dict[str, Any]:
+        try:
+            chat = int(chat_id)
+        except (TypeError, ValueError) as error:
+            raise ApiError(400, "Bad Request: chat not found") from error
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private"},
+            "from": dict(BOT_USER),
+            **content,
+        }
+
+    @staticmethod
+    def _shown(params: dict[str, Any], key: str, limit: int) -> str:
+        raw = str(params.get(key) or "")
+        try:
+            text = telegram_plain_text(raw) if params.get("parse_mode") == "HTML" else raw
+        except BadHtml as error:
+            raise ApiError(400, f"Bad Request: can't parse entities: {error}") from error
+        if key == "text" and not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_length(text) > limit:
+            raise ApiError(400, f"Bad Request: {key} is too long")
+        return text
+
+    @staticmethod
+    def _check_markup(params: dict[str, Any]) -> dict[str, Any] | None:
+        markup = _json_param(params, "reply_markup")
+        if markup is None:
+            return None
+        if not isinstance(markup, dict):
+            raise ApiError(400, "Bad Request: reply_markup must be an object")
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text"):
+                    raise ApiError(400, "Bad Request: text buttons are unallowed")
+                if len(str(button.get("callback_data", "")).encode("utf-8")) > 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        match method:
+            case "getMe":
+                return {
+                    **BOT_USER,
+                    "can_join_groups": False,
+                    "can_read_all_group_messages": False,
+                    "supports_inline_queries": False,
+                }
+            case "deleteWebhook" | "setMyCommands" | "close" | "logOut":
+                return True
+            case "answerCallbackQuery":
+                if utf16_length(str(params.get("text") or "")) > 200:
+                    raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+                return True
+            case "sendMessage":
+                markup = self._check_markup(params)
+                text = self._shown(params, "text", 4096)
+                message = self._message(params.get("chat_id"), text=text)
+                if markup is not None and "inline_keyboard" in markup:
+                    message["reply_markup"] = markup
+                return message
+            case "editMessageText":
+                markup = self._check_markup(params)
+                message = self._message(
+                    params.get("chat_id"), text=self._shown(params, "text", 4096)
+                )
+                message["message_id"] = int(params.get("message_id") or 0)
+                message["edit_date"] = message["date"]
+                if markup is not None:
+                    message["reply_markup"] = markup
+                return message
+            case "editMessageReplyMarkup":
+                self._check_markup(params)
+                message = self._message(params.get("chat_id"), text="…")
+                message["message_id"] = int(params.get("message_id") or 0)
+                return message
+            case "sendLocation":
+                location = {
+                    "latitude": float(params["latitude"]),
+                    "longitude": float(params["longitude"]),
+                }
+                return self._message(params.get("chat_id"), location=location)
+            case "sendPhoto":
+                caption = self._shown(params, "caption", 1024) if params.get("caption") else None
+                photo = [{"file_id": "photo", "file_unique_id": "u", "width": 1, "height": 1}]
+                extra: dict[str, Any] = {"caption": caption} if caption else {}
+                return self._message(params.get("chat_id"), photo=photo, **extra)
+            case "sendMediaGroup":
+                media = _json_param(params, "media") or []
+                if not 2 <= len(media) <= 10:
+                    raise ApiError(400, "Bad Request: wrong number of media in the album")
+                photo = [{"file_id": "photo", "file_unique_id": "u", "width": 1, "height": 1}]
+                return [self._message(params.get("chat_id"), photo=photo) for _ in media]
+        raise ApiError(404, f"Not Found: method {method} is not faked")

@@ -1,12 +1,13 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
 #   make run   - create .venv, install pinned dependencies, start the bot
 #   make test  - the same, then ruff, mypy and the whole test suite
+#   make bench - how fast answers are taken and reports exported (not a test)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := bot handlers storage
+PACKAGES := bot handlers storage bench
 
-.PHONY: run test lint typecheck pytest format clean
+.PHONY: run test bench format clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11")'
@@ -26,6 +27,9 @@ test: $(VENV)/.dev
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy $(PACKAGES) tests
 	$(PY) -m pytest
+
+bench: $(VENV)/.dev
+	$(PY) -m bench.bench_flow
 
 format: $(VENV)/.dev
 	$(PY) -m ruff format .

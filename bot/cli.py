@@ -128,16 +128,6 @@ async def import_units(
         return 1
     db = await _open(settings)
     try:
-        # Checked again inside the write: the tree may have changed since.
-        parsed = parse_units_csv(raw, await all_units(db))
-        if parsed.problems:
-            print(
-                t.plain(lang, "units.refused", path=args.file, count=len(parsed.problems)), file=err
-            )
-            for problem in parsed.problems[:MAX_PROBLEMS_SHOWN]:
-                reason = t.plain(lang, problem.reason, **problem.values)
-                print(t.plain(lang, "units.problem", line=problem.line, reason=reason), file=err)
-            return 1
         added, updated = await upsert_units(db, parsed.units)
     finally:
         await db.close()

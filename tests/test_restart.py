@@ -7,6 +7,7 @@ import sqlite3
 from storage.models import Role
 from tests.harness import Harness
 from tests.test_alerts import deliveries, submit_urgent
+from tests.test_incident_flow import walk_incident
 
 
 def one_value(harness: Harness, sql: str) -> object:
@@ -70,15 +71,7 @@ async def test_redelivery_after_a_crash_before_the_reply_repeats_the_question(
 async def test_lost_submit_confirmation_is_sent_after_restart(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     await lan.send("/nothing")
-    await lan.send("/incident")
-    await lan.tap("Trộm cắp tài sản")
-    await lan.tap("Vừa xảy ra")
-    await lan.send("❔ Không rõ địa điểm")
-    await lan.send("Mất xe đạp")
-    await lan.tap("Bỏ qua")
-    await lan.tap("Bỏ qua")
-    await lan.tap("Đã xử lý tại chỗ")
-    await lan.tap("Không khẩn cấp")
+    await walk_incident(lan)
     await lan.tap("Gửi báo cáo", update_id=8000)
     with sqlite3.connect(harness.db_path) as connection:
         connection.execute("UPDATE processed_updates SET answered = 0 WHERE update_id = 8000")
@@ -169,15 +162,7 @@ async def test_an_update_cut_off_before_its_commit_is_still_handled_when_redeliv
 
 async def test_a_submit_confirmation_lost_in_a_crash_is_sent_at_start_up(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
-    await lan.send("/incident")
-    await lan.tap("Trộm cắp tài sản")
-    await lan.tap("Vừa xảy ra")
-    await lan.send("❔ Không rõ địa điểm")
-    await lan.send("Mất xe đạp")
-    await lan.tap("Bỏ qua")
-    await lan.tap("Bỏ qua")
-    await lan.tap("Đã xử lý tại chỗ")
-    await lan.tap("Không khẩn cấp")
+    await walk_incident(lan)
     await lan.tap("Gửi báo cáo", update_id=9200)
     crash_after_commit(harness, 9200)
     await harness.restart()

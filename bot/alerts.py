@@ -25,6 +25,12 @@ async def deliver_pending_alerts(bot: Bot, services: Services, report_id: int | 
     An alert is marked sent right after its text goes out; the location and photos
     that follow are a courtesy and are not retried, so a retry never repeats the alert.
     """
+    # One sender at a time: the retry job and a submit must not both take the same row.
+    async with services.alert_lock:
+        return await _deliver(bot, services, report_id)
+
+
+async def _deliver(bot: Bot, services: Services, report_id: int | None) -> int:
     db, t, zone = services.db, services.translator, services.settings.timezone
     sent = 0
     catalogues = {"incident": await catalogue_items(db, "incident")}
@@ -68,9 +74,14 @@ async def _send_extras(
     try:
         if latitude is not None and longitude is not None:
             await bot.send_location(chat_id, latitude=latitude, longitude=longitude)
-        if len(photos) == 1:
-            await bot.send_photo(chat_id, photos[0].file_id)
-        elif photos:
-            await bot.send_media_group(chat_id, [InputMediaPhoto(p.file_id) for p in photos])
+        # A file id only works with the method of its kind: photos as an album,
+        # images that were sent as files one by one as documents.
+        pictures = [p for p in photos if p.kind == "photo"]
+        if len(pictures) == 1:
+            await bot.send_photo(chat_id, pictures[0].file_id)
+        elif pictures:
+            await bot.send_media_group(chat_id, [InputMediaPhoto(p.file_id) for p in pictures])
+        for document in (p for p in photos if p.kind == "document"):
+            await bot.send_document(chat_id, document.file_id)
     except TelegramError as error:
         log.warning("alert extras to chat %s not sent: %s", chat_id, error)

@@ -113,6 +113,9 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
         application.add_handler(MessageHandler(private & button, callback))
     application.add_handler(CallbackQueryHandler(menu.choose_language, pattern=r"^lang:"))
     application.add_handler(CallbackQueryHandler(reports.on_callback, pattern=r"^r:"))
+    # Last in the group: what no flow took still gets an answer, never silence.
+    application.add_handler(CallbackQueryHandler(menu.stale_button))
+    application.add_handler(MessageHandler(private & filters.COMMAND, menu.unknown_command))
     application.add_handler(
         MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reports.on_message)
     )

@@ -6,6 +6,7 @@ Nothing here talks to Telegram or SQLite, so every rule is testable on its own.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -19,6 +20,7 @@ SKIP = "_skip"
 NONE = "_none"
 DONE = "_done"
 CLEAR = "_clear"
+KEEP = "_keep"  # while editing from the summary: leave the answer as it was
 NOW = "now"
 TODAY = "today"
 YESTERDAY = "yesterday"
@@ -53,6 +55,7 @@ class Location:
 class PhotoAnswer:
     file_id: str
     file_unique_id: str
+    kind: str = "photo"  # or "document": an image sent as a file is sent on as one
 
 
 @dataclass(frozen=True)
@@ -102,19 +105,49 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+# Words a member may add around a date or time that change nothing: "lúc 21h",
+# "ngày 24/11", "từ 19h đến 21h", "khoảng 8h".
+_FILLER = re.compile(r"\b(?:luc|ngay|vao|khoang|tu|at|on|about)\b")
+
+
 def _normalise(text: str) -> str:
-    return " ".join(text.lower().split())
+    """Lower case, no Vietnamese accents, single spaces: "9 Giờ Tối" -> "9 gio toi".
+
+    People typing fast often leave accents out, so both spellings must read the same.
+    """
+    lowered = text.lower().replace("đ", "d")
+    bare = "".join(c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c))
+    return " ".join(bare.split())
 
 
-_TIME = re.compile(r"^(\d{1,2})(?:\s*(?:[:.hg]|giờ)\s*(\d{2})?)?(?:\s*(?:phút|p))?$")
+_TIME = re.compile(
+    r"^(\d{1,2})(?:\s*(?:[:.hg]|gio)\s*(\d{2})?)?(?:\s*(?:phut|p))?"
+    r"(?:\s*(sang|trua|chieu|toi|dem|am|pm))?$"
+)
+
+
+def _with_part_of_day(hour: int, part: str | None) -> int:
+    """Apply "sáng/trưa/chiều/tối/đêm" (or am/pm) to a 12-hour clock reading."""
+    if part is None or hour > 12:
+        return hour
+    if part in ("chieu", "toi", "pm") and hour < 12:
+        return hour + 12
+    if part == "trua" and hour < 11:
+        return hour + 12  # "1 giờ trưa" is 13:00
+    if part == "dem" and 6 <= hour < 12:
+        return hour + 12  # "11 giờ đêm" is 23:00, "2 giờ đêm" is 02:00
+    if part in ("sang", "am") and hour == 12:
+        return 0
+    return hour
 
 
 def parse_time(text: str) -> time | None:
-    """Read "14:30", "14h30", "14g", "14 giờ 30" or "14" as a time of day."""
-    match = _TIME.match(_normalise(text))
+    """Read "14:30", "14h30", "14g", "14 giờ 30", "2 giờ chiều" or "14" as a time of day."""
+    match = _TIME.match(" ".join(_FILLER.sub(" ", _normalise(text)).split()))
     if not match:
         return None
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    hour = _with_part_of_day(int(match.group(1)), match.group(3))
+    minute = int(match.group(2) or 0)
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
@@ -122,11 +155,14 @@ def parse_time(text: str) -> time | None:
 
 _DATE = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_RELATIVE_DAYS = {"hom nay": 0, "today": 0, "hom qua": 1, "yesterday": 1}
 
 
 def parse_date(text: str, today: date) -> date | None:
-    """Read "24/11", "24/11/2026", "24-11-26" or "2026-11-24"; no year means the last one."""
-    cleaned = _normalise(text)
+    """Read "24/11", "24/11/2026", "2026-11-24" or "hôm qua"; no year means the last one."""
+    cleaned = " ".join(_FILLER.sub(" ", _normalise(text)).split())
+    if cleaned in _RELATIVE_DAYS:
+        return today - timedelta(days=_RELATIVE_DAYS[cleaned])
     if iso := _ISO_DATE.match(cleaned):
         year, month, day = (int(part) for part in iso.groups())
         year_given = True
@@ -156,8 +192,8 @@ def parse_date(text: str, today: date) -> date | None:
 
 
 def parse_datetime(text: str, today: date) -> tuple[date, time] | None:
-    """Read a date and a time in either order, e.g. "24/11 21:15" or "21h15 24/11"."""
-    parts = _normalise(text).replace(",", " ").split()
+    """Read a date and a time in either order: "24/11 21:15", "hôm qua 9h tối"."""
+    parts = _FILLER.sub(" ", _normalise(text)).replace(",", " ").split()
     for split in range(1, len(parts)):
         head, tail = " ".join(parts[:split]), " ".join(parts[split:])
         for date_text, time_text in ((head, tail), (tail, head)):
@@ -167,16 +203,20 @@ def parse_datetime(text: str, today: date) -> tuple[date, time] | None:
     return None
 
 
-_SPAN = re.compile(r"^(.+?)\s*(?:-|–|—|đến|to)\s*(.+)$")
+_SPAN = re.compile(r"^(.+?)\s*(?:-|–|—|\bden\b|\bto\b)\s*(.+)$")
 _DURATION = re.compile(r"^(?:(\d+(?:[.,]\d+)?)h)?(?:(\d+)m?)?$")
-# Not \b: "1g30" and "1giờ30" put digits straight after the unit.
-_HOUR_WORDS = re.compile(r"\s*(?:tiếng|giờ|hours?|hrs?|g)(?![^\W\d_])")
-_MINUTE_WORDS = re.compile(r"\s*(?:phút|ph|p|mins?|minutes?)\b")
+# Not \b: "1g30" and "1gio30" put digits straight after the unit.
+_HOUR_WORDS = re.compile(r"\s*(?:tieng|gio|hours?|hrs?|g)(?![^\W\d_])")
+_MINUTE_WORDS = re.compile(r"\s*(?:phut|ph|p|mins?|minutes?)\b")
+_HALF_HOUR = re.compile(r"^nua (?:tieng|gio)$|^half an hour$")
+_AND_A_HALF = re.compile(r"(\d+)h\s*ruoi$")  # "1 tiếng rưỡi": one and a half hours
 
 
 def parse_duration(text: str) -> tuple[int, str | None] | None:
     """Read a duration in minutes and, for a span like "19:00-21:30", the span itself."""
-    cleaned = _normalise(text)
+    cleaned = " ".join(_FILLER.sub(" ", _normalise(text)).split())
+    if _HALF_HOUR.match(cleaned):
+        return 30, None
     if span := _SPAN.match(cleaned):
         start, end = parse_time(span.group(1)), parse_time(span.group(2))
         if start and end:
@@ -184,7 +224,8 @@ def parse_duration(text: str) -> tuple[int, str | None] | None:
             if minutes == 0:
                 return None
             return minutes, f"{start:%H:%M}–{end:%H:%M}"
-    compact = _MINUTE_WORDS.sub("m", _HOUR_WORDS.sub("h", cleaned)).replace(" ", "")
+    compact = _MINUTE_WORDS.sub("m", _HOUR_WORDS.sub("h", cleaned))
+    compact = _AND_A_HALF.sub(r"\1h30", compact).replace(" ", "")
     match = _DURATION.match(compact)
     if not match or not any(match.groups()):
         return None
@@ -202,7 +243,7 @@ def parse_duration(text: str) -> tuple[int, str | None] | None:
 
 
 def parse_count(text: str) -> int | None:
-    match = re.match(r"^(\d{1,4})(?:\s*(?:người|people|persons?))?$", _normalise(text))
+    match = re.match(r"^(\d{1,4})(?:\s*(?:nguoi|people|persons?))?$", _normalise(text))
     if not match:
         return None
     number = int(match.group(1))
@@ -250,6 +291,9 @@ def interpret(
 ) -> Outcome:
     """Decide what an answer to a field means: a value, another question, or an error."""
     if isinstance(answer, Button) and answer.value == SKIP:
+        if spec.kind is FieldKind.PHOTOS and current:
+            # An older prompt's Skip tapped after sending photos: keep them, never drop.
+            return Accept(list(current))
         return Accept(None) if spec.optional else Reject("error.required")
     if isinstance(answer, Unsupported):
         return Reject("error.unsupported")
@@ -400,8 +444,8 @@ def _photos(current: Any, answer: Answer) -> Outcome:
     if isinstance(answer, PhotoAnswer):
         if len(photos) >= MAX_PHOTOS:
             return Reject("error.too_many_photos", {"limit": MAX_PHOTOS})
-        if any(unique == answer.file_unique_id for _, unique in photos):
+        if any(stored[1] == answer.file_unique_id for stored in photos):
             return Keep(photos, "photos.duplicate", {"count": len(photos)})
-        photos.append([answer.file_id, answer.file_unique_id])
+        photos.append([answer.file_id, answer.file_unique_id, answer.kind])
         return Keep(photos, "photos.received", {"count": len(photos), "limit": MAX_PHOTOS})
     return Reject("error.need_photo")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, KeyboardButton, ReplyKeyboardMarkup
+import contextlib
+
+from telegram import InlineKeyboardButton, KeyboardButton, Message, ReplyKeyboardMarkup
+from telegram.error import BadRequest
 
 from bot.i18n import Translator
 
@@ -28,6 +31,16 @@ def main_keyboard(t: Translator, language: str) -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         is_persistent=True,
     )  # fmt: skip
+
+
+async def close_buttons(message: object) -> None:
+    """Remove a message's inline buttons, so they can't be tapped again.
+
+    A message too old to edit, or already without buttons, is left as it is.
+    """
+    if isinstance(message, Message):
+        with contextlib.suppress(BadRequest):
+            await message.edit_reply_markup(None)
 
 
 def callback_button(text: str, data: str) -> InlineKeyboardButton:

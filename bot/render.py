@@ -67,11 +67,9 @@ class FormRenderer:
             case FieldKind.DAY:
                 return t.html(lang, "value.text", text=local_day(date.fromisoformat(value)))
             case FieldKind.DURATION:
-                hours, minutes = divmod(int(value["minutes"]), 60)
                 key = "value.duration_span" if value.get("span") else "value.duration"
-                return t.html(
-                    lang, key, hours=hours, minutes=f"{minutes:02d}", span=value.get("span")
-                )
+                duration = self.duration(int(value["minutes"]))
+                return t.html(lang, key, duration=duration, span=value.get("span"))
             case FieldKind.COUNT:
                 return t.html(lang, "value.count", count=value)
             case FieldKind.PLACE if spec.optional and value.get("none"):
@@ -83,6 +81,15 @@ class FormRenderer:
             case FieldKind.PHOTOS:
                 return t.html(lang, "value.photos", count=len(value))
         raise AssertionError(spec.kind)  # pragma: no cover
+
+    def duration(self, total_minutes: int) -> str:
+        """ "30 phút", "2 giờ", "1 giờ 30 phút": no zero parts."""
+        hours, minutes = divmod(total_minutes, 60)
+        if not hours:
+            return self.t.plain(self.language, "duration.minutes", minutes=minutes)
+        if not minutes:
+            return self.t.plain(self.language, "duration.hours", hours=hours)
+        return self.t.plain(self.language, "duration.hours_minutes", hours=hours, minutes=minutes)
 
     def place(self, value: Mapping[str, Any] | None) -> Html:
         t, lang = self.t, self.language

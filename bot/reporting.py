@@ -27,7 +27,8 @@ def _place(value: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _photos(value: list[list[str]] | None) -> tuple[Photo, ...]:
-    return tuple(Photo(file_id, unique_id) for file_id, unique_id in value or ())
+    # Drafts saved before documents were told apart hold [file_id, unique_id] only.
+    return tuple(Photo(p[0], p[1], p[2] if len(p) > 2 else "photo") for p in value or ())
 
 
 def new_report(form: Form, data: Mapping[str, Any], zone: ZoneInfo) -> NewReport:

@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import BotContext
+from handlers.reports import show_where_member_is
+from storage.members import member_by_telegram_id
 
 log = logging.getLogger(__name__)
 
 
 async def report_error(update: object, context: BotContext) -> None:
-    """Log the failure; apologise to the member, whose answers are already saved."""
+    """Log the failure; apologise, and show a member where they are now.
+
+    The answer that was being handled may already be committed, so "try again" alone
+    would have the member's next message answer the wrong question.
+    """
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    if update.effective_chat.type != "private":
+    chat = update.effective_chat
+    if chat.type != "private":
         return
+    if update.callback_query is not None:
+        # Telegram refuses a second answer to a query the handler already answered.
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
+    user = update.effective_user
+    # An error handler gets a fresh context: find out again who this is.
+    if user is not None:
+        context.member = await member_by_telegram_id(context.db, user.id)
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(
-                context.t.plain(context.language, "error.internal_short"), show_alert=True
-            )
-        else:
-            await context.bot.send_message(
-                update.effective_chat.id, context.t.html(context.language, "error.internal")
-            )
+        await context.bot.send_message(chat.id, context.t.html(context.language, "error.internal"))
+        if context.member is not None:
+            await show_where_member_is(context, chat.id)
     except TelegramError:
-        log.warning("could not tell the user about the error", exc_info=True)
+        log.warning("could not tell chat %s about the error", chat.id, exc_info=True)

@@ -32,8 +32,6 @@ async def drop_replayed_update(update: Update, context: BotContext) -> None:
     state = await update_state(context.db, update.update_id)
     chat, user = update.effective_chat, update.effective_user
     if state is UpdateState.NEW:
-        if chat is not None and user is not None and chat.type == "private":
-            await note_inflight(context.db, update.update_id, chat.id, user.id)
         return
     if state is UpdateState.CHANGED_STATE and chat is not None and user is not None:
         context.member = await member_by_telegram_id(context.db, user.id)
@@ -49,7 +47,8 @@ async def resume_interrupted_updates(application: BotApplication) -> int:
     for interrupted in await interrupted_updates(services_of(application).db):
         context = BotContext(application, interrupted.chat_id, interrupted.user_id)
         context.member = await member_by_telegram_id(context.db, interrupted.user_id)
-        if context.member is not None:
+        # One that changed nothing will be redelivered, or was lost before it counted.
+        if context.member is not None and interrupted.changed_state:
             try:
                 await show_where_member_is(context, interrupted.chat_id)
                 resumed += 1
@@ -69,6 +68,7 @@ async def identify_member(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     context.member = await member_by_telegram_id(context.db, user.id)
     if context.member is not None:
+        await note_inflight(context.db, update.update_id, update.effective_chat.id, user.id)
         return
     message = update.effective_message
     if message is not None and message.text and message.text.startswith("/start"):

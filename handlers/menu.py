@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
-from bot.keyboards import callback_button, main_keyboard
+from bot.keyboards import callback_button, close_buttons, main_keyboard
 from bot.render import FormRenderer, local_day
 from bot.settings import SUPPORTED_LANGUAGES
+from handlers.reports import reply_keyboard_for
 from storage.catalogue import catalogue_items
 from storage.drafts import discard_draft
 from storage.members import set_language
@@ -23,8 +26,7 @@ async def show_help(update: Update, context: BotContext) -> None:
     key = "help.member" if member.role is Role.MEMBER else "help.supervisor"
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        context.t.html(member.language, key),
-        reply_markup=main_keyboard(context.t, member.language),
+        context.t.html(member.language, key), reply_markup=await reply_keyboard_for(context)
     )
 
 
@@ -52,12 +54,13 @@ async def choose_language(update: Update, context: BotContext) -> None:
         return
     await set_language(context.db, member.id, language)
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    assert query.message is not None
+    await close_buttons(query.message)
+    context.member = replace(member, language=language)
+    assert update.effective_chat is not None
     await context.bot.send_message(
-        query.message.chat.id,
+        update.effective_chat.id,
         context.t.html(language, "language.set"),
-        reply_markup=main_keyboard(context.t, language),
+        reply_markup=await reply_keyboard_for(context),
     )
 
 
@@ -83,7 +86,24 @@ async def nothing_to_report(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
         context.t.html(member.language, key, day=local_day(clock.today), number=number),
-        reply_markup=main_keyboard(context.t, member.language),
+        reply_markup=await reply_keyboard_for(context),
+    )
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Answer a command the bot does not have, instead of silence."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        context.t.html(context.registered_member().language, "command.unknown"),
+        reply_markup=await reply_keyboard_for(context),
+    )
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Answer a button no flow knows (an old message's), so its spinner stops."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(
+        context.t.plain(context.registered_member().language, "error.stale_button")
     )
 
 
@@ -95,7 +115,7 @@ async def my_reports(update: Update, context: BotContext) -> None:
     if not reports:
         await update.effective_message.reply_text(
             context.t.html(member.language, "my.empty"),
-            reply_markup=main_keyboard(context.t, member.language),
+            reply_markup=await reply_keyboard_for(context),
         )
         return
     catalogues = {
@@ -105,5 +125,5 @@ async def my_reports(update: Update, context: BotContext) -> None:
     lines = "\n".join(renderer.report_line(report) for report in reports)
     await update.effective_message.reply_text(
         context.t.html(member.language, "my.list", lines=lines),
-        reply_markup=main_keyboard(context.t, member.language),
+        reply_markup=await reply_keyboard_for(context),
     )

@@ -27,10 +27,10 @@ from telegram.error import BadRequest
 from bot import fields
 from bot.alerts import deliver_pending_alerts
 from bot.context import BotContext
-from bot.fields import Accept, Answer, Button, Keep, Reject, Switch
+from bot.fields import KEEP, Accept, Answer, Button, Keep, Reject, Switch
 from bot.forms import FORMS, SUMMARY_STEP, Field, FieldKind, Form
 from bot.i18n import Html
-from bot.keyboards import callback_button, main_keyboard
+from bot.keyboards import callback_button, close_buttons, main_keyboard
 from bot.render import FormRenderer
 from bot.reporting import missing_fields, new_report
 from storage.catalogue import catalogue_items
@@ -54,6 +54,30 @@ def _data(draft_id: int, action: str, *rest: str) -> str:
 # --- entry points -------------------------------------------------------------------
 
 
+async def load_draft(context: BotContext, chat_id: int) -> Draft | None:
+    """The member's draft, repaired or dropped if the forms changed since it was saved."""
+    member = context.registered_member()
+    draft = await draft_for(context.db, member.id)
+    if draft is None:
+        return None
+    form = FORMS.get(draft.kind)
+    if form is None:
+        # A report kind this version no longer has: nothing can finish it.
+        await discard_draft(context.db, member.id)
+        await context.bot.send_message(
+            chat_id,
+            context.t.html(member.language, "draft.unusable"),
+            reply_markup=main_keyboard(context.t, member.language),
+        )
+        return None
+    if draft.step != SUMMARY_STEP and form.field(draft.step) is None:
+        gaps = missing_fields(form, draft.data)
+        step = gaps[0] if gaps else SUMMARY_STEP
+        await save_draft_step(context.db, draft, data=draft.data, step=step, update_id=None)
+        draft = await _fresh(context, member)
+    return draft
+
+
 async def start_incident(update: Update, context: BotContext) -> None:
     """Begin (or resume) an incident report."""
     await _begin(update, context, FORMS["incident"])
@@ -68,7 +92,7 @@ async def _begin(update: Update, context: BotContext, form: Form) -> None:
     member = context.registered_member()
     chat_id = _chat_id(update)
     t, lang = context.t, member.language
-    draft = await draft_for(context.db, member.id)
+    draft = await load_draft(context, chat_id)
     if draft is not None and draft.kind == form.kind:
         await context.bot.send_message(chat_id, t.html(lang, "draft.resume"))
         await send_prompt(context, chat_id, draft)
@@ -98,7 +122,7 @@ async def on_message(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     t, lang = context.t, member.language
-    draft = await draft_for(context.db, member.id)
+    draft = await load_draft(context, message.chat_id)
     if draft is None:
         await message.reply_text(t.html(lang, "idle.hint"), reply_markup=main_keyboard(t, lang))
         return
@@ -109,7 +133,11 @@ async def on_message(update: Update, context: BotContext) -> None:
         return
     spec = form.field(draft.step)
     assert spec is not None
-    await _apply(update, context, draft, spec, _answer_from(message, spec, context))
+    answer = _answer_from(message, spec, context, draft.editing)
+    if answer == Button(KEEP):
+        await _keep_current(update, context, draft)
+        return
+    await _apply(update, context, draft, spec, answer)
 
 
 async def on_callback(update: Update, context: BotContext) -> None:
@@ -123,7 +151,7 @@ async def on_callback(update: Update, context: BotContext) -> None:
         await query.answer(t.plain(lang, "error.stale_button"))
         return
     draft_id, action, rest = int(parts[1]), parts[2], parts[3:]
-    draft = await draft_for(context.db, member.id)
+    draft = await load_draft(context, _chat_id(update))
 
     if action == "s" and (draft is None or draft.id != draft_id):
         await _submit_again(update, context, draft_id)
@@ -140,6 +168,10 @@ async def on_callback(update: Update, context: BotContext) -> None:
             await query.answer(t.plain(lang, "error.already_answered"))
             return
         await _apply(update, context, draft, spec, Button(rest[1]))
+    elif action == "k" and draft.editing:
+        await query.answer()
+        await close_buttons(query.message)
+        await _keep_current(update, context, draft)
     elif action == "e" and len(rest) == 1 and form.field(rest[0]) and draft.step == SUMMARY_STEP:
         outcome = await save_draft_step(
             context.db, draft, data=draft.data, step=rest[0], editing=True,
@@ -147,20 +179,20 @@ async def on_callback(update: Update, context: BotContext) -> None:
         )  # fmt: skip
         await query.answer()
         if outcome is SaveOutcome.SAVED:
-            await _close_buttons(query.message)
+            await close_buttons(query.message)
             await send_prompt(context, chat_id, await _fresh(context, member))
     elif action == "s" and draft.step == SUMMARY_STEP:
         await _submit(update, context, draft, form)
     elif action == "x":
         await discard_draft(context.db, member.id)
         await query.answer()
-        await _close_buttons(query.message)
+        await close_buttons(query.message)
         await context.bot.send_message(
             chat_id, t.html(lang, "cancel.done"), reply_markup=main_keyboard(t, lang)
         )
     elif action == "c":
         await query.answer()
-        await _close_buttons(query.message)
+        await close_buttons(query.message)
         await send_prompt(context, chat_id, draft)
     elif action == "n" and len(rest) == 1 and rest[0] in FORMS:
         new_form = FORMS[rest[0]]
@@ -168,8 +200,12 @@ async def on_callback(update: Update, context: BotContext) -> None:
         started = await start_draft(
             context.db, member.id, new_form.kind, new_form.first_step(), update.update_id
         )
-        await _close_buttons(query.message)
+        await close_buttons(query.message)
         if started is not None:
+            # The old report may have been at the place step, with its own keyboard.
+            await context.bot.send_message(
+                chat_id, t.html(lang, "draft.discarded"), reply_markup=main_keyboard(t, lang)
+            )
             await send_prompt(context, chat_id, started)
     else:
         await query.answer(t.plain(lang, "error.stale_button"), show_alert=True)
@@ -178,7 +214,7 @@ async def on_callback(update: Update, context: BotContext) -> None:
 # --- answering a step ---------------------------------------------------------------
 
 
-def _answer_from(message: Message, spec: Field, context: BotContext) -> Answer:
+def _answer_from(message: Message, spec: Field, context: BotContext, editing: bool) -> Answer:
     """What the member sent, as the form engine understands it."""
     if message.location is not None:
         title = message.venue.title if message.venue is not None else None
@@ -188,12 +224,18 @@ def _answer_from(message: Message, spec: Field, context: BotContext) -> Answer:
         return fields.PhotoAnswer(largest.file_id, largest.file_unique_id)
     document = message.document
     if document is not None and (document.mime_type or "").startswith("image/"):
-        return fields.PhotoAnswer(document.file_id, document.file_unique_id)
+        return fields.PhotoAnswer(document.file_id, document.file_unique_id, "document")
     if message.text is not None:
         text = message.text
-        # The reply-keyboard button for "no place" arrives as its own text.
+        # The place step's reply-keyboard buttons arrive as their own text.
         if spec.kind is FieldKind.PLACE and text in context.t.all_variants(spec.none_label):
             return Button(fields.NONE)
+        if (
+            spec.kind is FieldKind.PLACE
+            and editing
+            and text in context.t.all_variants("button.keep")
+        ):
+            return Button(KEEP)
         return fields.Text(text)
     return fields.Unsupported()
 
@@ -267,10 +309,27 @@ async def _apply(
         return
     if spec.kind is FieldKind.PLACE and isinstance(outcome, Accept):
         # The place step swapped in its own reply keyboard; bring the menu back.
+        shown = (await _renderer(context)).value(spec, outcome.value)
         await context.bot.send_message(
-            chat_id, t.html(lang, "place.saved"), reply_markup=main_keyboard(t, lang)
+            chat_id, t.html(lang, "place.saved", place=shown), reply_markup=main_keyboard(t, lang)
         )
     await send_prompt(context, chat_id, fresh)
+
+
+async def _keep_current(update: Update, context: BotContext, draft: Draft) -> None:
+    """Leave the field being edited as it was and go back to the summary."""
+    member = context.registered_member()
+    t, lang = context.t, member.language
+    saved = await save_draft_step(
+        context.db, draft, data=draft.data, step=SUMMARY_STEP, update_id=update.update_id
+    )
+    if saved is not SaveOutcome.SAVED:
+        return
+    chat_id = _chat_id(update)
+    await context.bot.send_message(
+        chat_id, t.html(lang, "edit.kept"), reply_markup=main_keyboard(t, lang)
+    )
+    await send_prompt(context, chat_id, await _fresh(context, member))
 
 
 async def _show_choice(
@@ -289,12 +348,6 @@ async def _show_choice(
         await message.edit_text(
             context.t.html(lang, "choice.made", question=Html(message.text_html), answer=shown)
         )
-
-
-async def _close_buttons(message: Any) -> None:
-    if isinstance(message, Message):
-        with contextlib.suppress(BadRequest):
-            await message.edit_reply_markup(None)
 
 
 async def _fresh(context: BotContext, member: Member) -> Draft:
@@ -337,20 +390,36 @@ async def send_prompt(context: BotContext, chat_id: int, draft: Draft) -> None:
         text = t.html(lang, "prompt.editing", prompt=text, current=shown)
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
     if spec.kind is FieldKind.PLACE:
-        markup = ReplyKeyboardMarkup(
-            [
-                [KeyboardButton(t.plain(lang, "place.send_location"), request_location=True)],
-                [KeyboardButton(t.plain(lang, spec.none_label))],
-            ],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
+        markup = place_keyboard(context, spec, draft.editing)
     elif spec.kind is FieldKind.PHOTOS:
         markup = _photo_buttons(context, draft, spec)
     else:
         choices = await _choice_labels(context, spec)
         markup = _question_buttons(context, draft, spec, choices)
     await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def place_keyboard(context: BotContext, spec: Field, editing: bool) -> ReplyKeyboardMarkup:
+    """Location sharing only exists on reply-keyboard buttons, so the place step has its own."""
+    t, lang = context.t, context.registered_member().language
+    rows = [
+        [KeyboardButton(t.plain(lang, "place.send_location"), request_location=True)],
+        [KeyboardButton(t.plain(lang, spec.none_label))],
+    ]
+    if editing:
+        rows.append([KeyboardButton(t.plain(lang, "button.keep"))])
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+async def reply_keyboard_for(context: BotContext) -> ReplyKeyboardMarkup:
+    """The keyboard to leave under the chat: the place step's while a draft is on it."""
+    member = context.registered_member()
+    draft = await draft_for(context.db, member.id)
+    form = FORMS.get(draft.kind) if draft else None
+    spec = form.field(draft.step) if form and draft else None
+    if draft is not None and spec is not None and spec.kind is FieldKind.PLACE:
+        return place_keyboard(context, spec, draft.editing)
+    return main_keyboard(context.t, member.language)
 
 
 async def _choice_labels(context: BotContext, spec: Field) -> list[tuple[str, str]]:
@@ -383,13 +452,10 @@ def _question_buttons(
         per_row = 6
     rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     if spec.optional:
-        rows.append(
-            [
-                callback_button(
-                    t.plain(lang, "button.skip"), _data(draft.id, "a", spec.key, fields.SKIP)
-                )
-            ]
-        )
+        skip = _data(draft.id, "a", spec.key, fields.SKIP)
+        rows.append([callback_button(t.plain(lang, "button.skip"), skip)])
+    if draft.editing:
+        rows.append([callback_button(t.plain(lang, "button.keep"), _data(draft.id, "k"))])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -397,29 +463,14 @@ def _photo_buttons(context: BotContext, draft: Draft, spec: Field) -> InlineKeyb
     t, lang = context.t, context.registered_member().language
     count = len(draft.data.get(spec.key) or [])
     if count == 0:
-        return InlineKeyboardMarkup(
-            [
-                [
-                    callback_button(
-                        t.plain(lang, "button.skip"), _data(draft.id, "a", spec.key, fields.SKIP)
-                    )
-                ]
-            ]
-        )
+        skip = _data(draft.id, "a", spec.key, fields.SKIP)
+        return InlineKeyboardMarkup([[callback_button(t.plain(lang, "button.skip"), skip)]])
+    done = _data(draft.id, "a", spec.key, fields.DONE)
+    clear = _data(draft.id, "a", spec.key, fields.CLEAR)
     return InlineKeyboardMarkup(
         [
-            [
-                callback_button(
-                    t.plain(lang, "button.photos_done", count=count),
-                    _data(draft.id, "a", spec.key, fields.DONE),
-                )
-            ],
-            [
-                callback_button(
-                    t.plain(lang, "button.photos_clear"),
-                    _data(draft.id, "a", spec.key, fields.CLEAR),
-                )
-            ],
+            [callback_button(t.plain(lang, "button.photos_done", count=count), done)],
+            [callback_button(t.plain(lang, "button.photos_clear"), clear)],
         ]
     )
 
@@ -457,7 +508,11 @@ async def _submit(update: Update, context: BotContext, draft: Draft, form: Form)
         await send_prompt(context, _chat_id(update), await _fresh(context, member))
         return
     report = new_report(form, draft.data, context.settings.timezone)
-    supervisors = await nearest_supervisors(context.db, member.unit_code) if report.urgent else []
+    supervisors = []
+    if report.urgent:
+        # A supervisor reporting an urgent incident should not be alerted about it.
+        nearest = await nearest_supervisors(context.db, member.unit_code)
+        supervisors = [s for s in nearest if s.id != member.id]
     result = await submit_draft(
         context.db,
         draft.id,
@@ -474,17 +529,17 @@ async def _submit(update: Update, context: BotContext, draft: Draft, form: Form)
         await query.answer(t.plain(lang, "error.stale_button"))
         return
     await query.answer()
-    await _close_buttons(query.message)
-    key = "report.submitted_urgent" if report.urgent else "report.submitted"
-    if report.urgent and not supervisors:
-        key = "report.submitted_urgent_nobody"
+    await close_buttons(query.message)
+    key, delivered = "report.submitted", 0
+    if report.urgent:
+        # Alerts first: they matter most, and the member is told how many really went.
+        delivered = await deliver_pending_alerts(context.bot, context.services, result.report_id)
+        key = "report.submitted_urgent" if delivered else "report.submitted_urgent_nobody"
     await context.bot.send_message(
         _chat_id(update),
-        t.html(lang, key, number=result.report_id, count=len(supervisors)),
+        t.html(lang, key, number=result.report_id, count=delivered),
         reply_markup=main_keyboard(t, lang),
     )
-    if report.urgent:
-        await deliver_pending_alerts(context.bot, context.services, result.report_id)
 
 
 async def _submit_again(update: Update, context: BotContext, draft_id: int) -> None:

@@ -60,6 +60,7 @@ class Draft:
 class Photo:
     file_id: str
     file_unique_id: str
+    kind: str = "photo"  # "photo", or "document" for an image sent as a file
 
 
 @dataclass(frozen=True)

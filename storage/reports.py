@@ -112,9 +112,12 @@ async def submit_draft(
         report_id = cursor.lastrowid
         assert report_id is not None
         await connection.executemany(
-            "INSERT INTO report_photos (report_id, position, file_id, file_unique_id)"
-            " VALUES (?, ?, ?, ?)",
-            [(report_id, n, p.file_id, p.file_unique_id) for n, p in enumerate(report.photos)],
+            "INSERT INTO report_photos (report_id, position, file_id, file_unique_id, kind)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (report_id, n, p.file_id, p.file_unique_id, p.kind)
+                for n, p in enumerate(report.photos)
+            ],
         )
         if report.urgent:
             await connection.executemany(
@@ -161,10 +164,11 @@ async def get_report(db: Database, report_id: int) -> Report | None:
     if row is None:
         return None
     photos = await db.fetch_all(
-        "SELECT file_id, file_unique_id FROM report_photos WHERE report_id = ? ORDER BY position",
+        "SELECT file_id, file_unique_id, kind FROM report_photos"
+        " WHERE report_id = ? ORDER BY position",
         (report_id,),
     )
-    return _report(row, tuple(Photo(p["file_id"], p["file_unique_id"]) for p in photos))
+    return _report(row, tuple(Photo(p["file_id"], p["file_unique_id"], p["kind"]) for p in photos))
 
 
 async def count_reports(db: Database) -> int:

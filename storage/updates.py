@@ -40,6 +40,7 @@ class InterruptedUpdate:
     update_id: int
     chat_id: int
     user_id: int
+    changed_state: bool  # committed something before the process died
 
 
 async def note_inflight(db: Database, update_id: int, chat_id: int, user_id: int) -> None:
@@ -55,9 +56,14 @@ async def note_inflight(db: Database, update_id: int, chat_id: int, user_id: int
 async def interrupted_updates(db: Database) -> list[InterruptedUpdate]:
     """Updates a previous process started handling and never finished."""
     rows = await db.fetch_all(
-        "SELECT update_id, chat_id, user_id FROM inflight_updates ORDER BY update_id"
+        "SELECT i.update_id, i.chat_id, i.user_id, p.update_id IS NOT NULL AS changed"
+        " FROM inflight_updates i LEFT JOIN processed_updates p USING (update_id)"
+        " ORDER BY i.update_id"
     )
-    return [InterruptedUpdate(r["update_id"], r["chat_id"], r["user_id"]) for r in rows]
+    return [
+        InterruptedUpdate(r["update_id"], r["chat_id"], r["user_id"], bool(r["changed"]))
+        for r in rows
+    ]
 
 
 async def settle_interrupted(db: Database, update_id: int) -> None:

@@ -241,6 +241,9 @@ class FakeTelegram(BaseRequest):
                     }
                 ]
                 return self._message(params["chat_id"], photo=photo, caption=caption)
+            case "sendDocument":
+                document = {"file_id": str(params["document"]), "file_unique_id": "d"}
+                return self._message(params["chat_id"], document=document)
             case "sendMediaGroup":
                 return [
                     self._message(

@@ -179,6 +179,11 @@ class Person:
         ]
         return await self.harness.deliver({"message": self._message(photo=sizes)})
 
+    async def send_image_file(self, file_id: str, mime_type: str = "image/jpeg") -> list[Call]:
+        """An image sent "as a file" (uncompressed), as field photos often are."""
+        document = {"file_id": file_id, "file_unique_id": f"{file_id}-u", "mime_type": mime_type}
+        return await self.harness.deliver({"message": self._message(document=document)})
+
     async def send_sticker(self) -> list[Call]:
         sticker = {
             "file_id": "sticker", "file_unique_id": "sticker", "width": 512, "height": 512,

@@ -26,7 +26,7 @@ async def test_full_activity_report_with_typed_answers(harness: Harness) -> None
     await lan.send("Tuần tra khu chợ đêm, nhắc nhở 3 hộ lấn chiếm vỉa hè.")
     calls = await lan.tap("Bỏ qua")  # photos
     summary = calls[-1].text
-    assert "Kiểm tra báo cáo Hoạt động" in summary
+    assert "Kiểm tra báo cáo: Hoạt động" in summary
     assert "Ngày: 25/11/2026" in summary
     assert "Thời lượng: 19:00–21:30 (2 giờ 30 phút)" in summary
     assert "Số người tham gia: 4 người" in summary

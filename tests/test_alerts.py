@@ -68,7 +68,7 @@ async def test_alert_climbs_to_the_first_unit_up_with_supervisors(harness: Harne
 async def test_no_supervisor_at_all_is_said_plainly(harness: Harness) -> None:
     lan = await harness.join(501, "17464-X01")
     await submit_urgent(lan)
-    assert "Chưa có cán bộ phụ trách nào nhận được cảnh báo" in lan.last_text()
+    assert "Chưa báo được cho cán bộ phụ trách nào" in lan.last_text()
     assert deliveries(harness) == []
 
 

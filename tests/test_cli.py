@@ -817,7 +817,7 @@ def test_unknown_role_is_a_usage_error(tree: Path, capsys: pytest.CaptureFixture
 
 @pytest.mark.parametrize(
     ("role", "vi_role"),
-    [("member", "tổ viên"), ("supervisor", "cán bộ theo dõi"), ("admin", "quản trị viên")],
+    [("member", "tổ viên"), ("supervisor", "cán bộ phụ trách"), ("admin", "quản trị viên")],
 )
 async def test_printed_invite_lets_exactly_one_person_join(
     tree: Path, role: str, vi_role: str

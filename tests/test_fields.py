@@ -623,14 +623,14 @@ def test_photos_are_collected_one_by_one_and_finished_with_done() -> None:
             INCIDENT, "photos", PhotoAnswer(f"f{number}", f"u{number}"), current=current
         )
         assert outcome == Keep(
-            [[f"f{i}", f"u{i}"] for i in range(1, number + 1)],
+            [[f"f{i}", f"u{i}", "photo"] for i in range(1, number + 1)],
             "photos.received",
             {"count": number, "limit": MAX_PHOTOS},
         )
         assert isinstance(outcome, Keep)
         current = outcome.value
     assert judge(INCIDENT, "photos", Button(fields.DONE), current=current) == Accept(
-        [["f1", "u1"], ["f2", "u2"], ["f3", "u3"]]
+        [["f1", "u1", "photo"], ["f2", "u2", "photo"], ["f3", "u3", "photo"]]
     )
 
 
@@ -645,7 +645,7 @@ def test_photo_answer_never_mutates_the_stored_list() -> None:
     current = [["f1", "u1"]]
     outcome = judge(INCIDENT, "photos", PhotoAnswer("f2", "u2"), current=current)
     assert isinstance(outcome, Keep)
-    assert outcome.value == [["f1", "u1"], ["f2", "u2"]]
+    assert outcome.value == [["f1", "u1"], ["f2", "u2", "photo"]]
     assert current == [["f1", "u1"]]
 
 
@@ -653,14 +653,89 @@ def test_the_tenth_photo_is_taken_and_the_eleventh_refused() -> None:
     nine = photos(MAX_PHOTOS - 1)
     tenth = judge(ACTIVITY, "photos", PhotoAnswer("f10", "u10"), current=nine)
     assert tenth == Keep(
-        [*nine, ["f10", "u10"]], "photos.received", {"count": MAX_PHOTOS, "limit": MAX_PHOTOS}
+        [*nine, ["f10", "u10", "photo"]],
+        "photos.received",
+        {"count": MAX_PHOTOS, "limit": MAX_PHOTOS},
     )
     assert isinstance(tenth, Keep)
     eleventh = judge(ACTIVITY, "photos", PhotoAnswer("f11", "u11"), current=tenth.value)
     assert eleventh == Reject("error.too_many_photos", {"limit": MAX_PHOTOS})
 
 
+def test_an_image_sent_as_a_file_is_kept_as_a_document() -> None:
+    outcome = judge(INCIDENT, "photos", PhotoAnswer("d1", "ud1", "document"), current=None)
+    assert isinstance(outcome, Keep)
+    assert outcome.value == [["d1", "ud1", "document"]]
+
+
+def test_skip_after_photos_were_sent_keeps_them() -> None:
+    """An older prompt's Skip, tapped after photos arrived, must not drop them."""
+    assert judge(INCIDENT, "photos", Button(fields.SKIP), current=photos(2)) == Accept(photos(2))
+
+
 def test_clear_empties_the_photos_but_stays_on_the_step() -> None:
     assert judge(INCIDENT, "photos", Button(fields.CLEAR), current=photos(4)) == Keep(
         [], "photos.cleared"
     )
+
+
+# --- what people type with one thumb ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9h sáng", time(9, 0)),
+        ("9 giờ tối", time(21, 0)),
+        ("9 gio toi", time(21, 0)),
+        ("2 giờ chiều", time(14, 0)),
+        ("1 giờ trưa", time(13, 0)),
+        ("12 giờ trưa", time(12, 0)),
+        ("11 giờ đêm", time(23, 0)),
+        ("2 giờ đêm", time(2, 0)),
+        ("12 giờ sáng", time(0, 0)),
+        ("9pm", time(21, 0)),
+        ("lúc 21h", time(21, 0)),
+        ("khoảng 8h15", time(8, 15)),
+        ("14 GIỜ 30", time(14, 30)),
+    ],
+)
+def test_time_of_day_words_and_missing_accents(text: str, expected: time) -> None:
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hôm qua 21h", (date(2026, 11, 25), time(21, 0))),
+        ("hom qua 9h toi", (date(2026, 11, 25), time(21, 0))),
+        ("hôm nay 7h", (date(2026, 11, 26), time(7, 0))),
+        ("24/11 lúc 21h", (date(2026, 11, 24), time(21, 0))),
+        ("21h15 ngày 24/11", (date(2026, 11, 24), time(21, 15))),
+    ],
+)
+def test_datetime_with_words(text: str, expected: tuple[date, time]) -> None:
+    assert parse_datetime(text, date(2026, 11, 26)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes", "span"),
+    [
+        ("1 tiếng rưỡi", 90, None),
+        ("1 tieng ruoi", 90, None),
+        ("nửa tiếng", 30, None),
+        ("30 phut", 30, None),
+        ("2 tieng", 120, None),
+        ("từ 19h đến 21h", 120, "19:00–21:00"),
+        ("7 giờ tối - 9 giờ tối", 120, "19:00–21:00"),
+    ],
+)
+def test_durations_with_words_and_missing_accents(
+    text: str, minutes: int, span: str | None
+) -> None:
+    assert parse_duration(text) == (minutes, span)
+
+
+def test_counts_without_accents() -> None:
+    assert parse_count("5 nguoi") == 5
+    assert parse_count("5 người") == 5

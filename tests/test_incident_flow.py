@@ -24,7 +24,7 @@ async def test_full_incident_report_is_saved(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     await walk_incident(lan)
     summary = lan.last_buttons_call()
-    assert "Kiểm tra báo cáo Sự việc" in summary.text
+    assert "Kiểm tra báo cáo: Sự việc" in summary.text
     assert "Mất xe máy trước nhà số 5" in summary.text
     calls = await lan.tap("Gửi báo cáo")
     assert any("Đã gửi báo cáo số 1" in c.text for c in calls if c.method == "sendMessage")
@@ -77,7 +77,7 @@ async def test_wrong_answers_are_explained_and_asked_again(harness: Harness) -> 
     await lan.tap("Trộm cắp tài sản")
 
     # A time in the future, then nonsense, then a time that works.
-    await lan.tap("Sớm hơn hôm nay")
+    await lan.tap("Hôm nay, giờ khác")
     calls = await lan.send("23:00")
     assert "tương lai" in calls[0].text
     calls = await lan.send("lúc nãy")
@@ -90,7 +90,7 @@ async def test_wrong_answers_are_explained_and_asked_again(harness: Harness) -> 
     calls = await lan.send_photo("p1")
     assert "vui lòng gõ chữ" in calls[0].text
     calls = await lan.send_sticker()
-    assert "chưa nhận được loại tin này" in calls[0].text
+    assert "chưa đọc được tin nhắn thoại" in calls[0].text
     calls = await lan.send("x" * 1001)
     assert "dài 1001 ký tự, tối đa 1000" in calls[0].text
     calls = await lan.send("   ")
@@ -125,7 +125,7 @@ async def test_place_can_be_unknown_and_the_menu_comes_back(harness: Harness) ->
     buttons = place_prompt.reply_buttons()
     assert buttons[0] == {"text": "📍 Gửi vị trí", "request_location": True}
     calls = await lan.send("❔ Không rõ địa điểm")
-    assert calls[0].text == "📍 Đã ghi địa điểm."
+    assert calls[0].text == "📍 Địa điểm: không rõ"
     assert calls[0].reply_buttons()[0]["text"] == "🚨 Báo sự việc"
     assert '"place": {"none": true}' in str(draft_row(harness)[3])  # type: ignore[index]
 
@@ -243,7 +243,7 @@ async def test_a_second_report_kind_asks_before_replacing_a_draft(harness: Harne
     await lan.send("/incident")
     await lan.tap("Trộm cắp tài sản")
     calls = await lan.send("/activity")
-    assert "đang làm dở một báo cáo Sự việc" in calls[-1].text
+    assert "đang làm dở một báo cáo (Sự việc)" in calls[-1].text
     calls = await lan.tap("Tiếp tục báo cáo dở")
     assert "Việc xảy ra lúc nào?" in calls[-1].text
     await lan.send("/activity")

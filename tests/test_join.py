@@ -23,7 +23,7 @@ async def test_valid_invite_makes_a_member_of_its_unit_and_role(harness: Harness
     calls = await hung.send(f"/start {code}")
     assert "Chào mừng Hùng Nguyễn" in calls[-1].text
     assert "Phường Vinh Phú" in calls[-1].text
-    assert "cán bộ theo dõi" in calls[-1].text
+    assert "cán bộ phụ trách" in calls[-1].text
     assert [b["text"] for b in calls[-1].reply_buttons()] == [
         "🚨 Báo sự việc", "📋 Báo hoạt động", "✅ Không có gì mới", "🗂 Báo cáo của tôi",
     ]  # fmt: skip

@@ -49,7 +49,10 @@ _PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 
 def prompt_text(key: str) -> str:
-    """What the member sees of a message without placeholders."""
+    """What the member sees of a message (the place is the pin this test sends)."""
+    if key == "place.saved":
+        pin = T.plain(LANGUAGE, "value.location", lat=f"{LATITUDE:.5f}", lon=f"{LONGITUDE:.5f}")
+        return T.plain(LANGUAGE, key, place=pin)
     return T.plain(LANGUAGE, key)
 
 

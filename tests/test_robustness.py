@@ -23,7 +23,9 @@ async def test_a_failing_reply_is_apologised_for_and_the_answer_kept(
     harness.telegram.fail_next("sendMessage", 400, "Bad Request: chat not found", chat_id=501)
     with caplog.at_level(logging.ERROR):
         calls = await lan.send("Ngõ 5 Lê Lợi")
-    assert "Xin lỗi, bot vừa gặp lỗi" in calls[-1].text
+    texts = [c.text for c in calls if c.method == "sendMessage"]
+    assert "Xin lỗi, bot vừa gặp lỗi" in texts[-3]
+    assert texts[-1] == "Kể ngắn gọn việc gì đã xảy ra."
     assert any(record.exc_info for record in caplog.records)
     # The answer was committed before the reply failed; the next message goes on from there.
     calls = await lan.send("Mất xe máy")

@@ -88,6 +88,7 @@ CREATE TABLE report_photos (
     position       INTEGER NOT NULL,
     file_id        TEXT NOT NULL,
     file_unique_id TEXT NOT NULL,
+    kind           TEXT NOT NULL DEFAULT 'photo' CHECK (kind IN ('photo', 'document')),
     PRIMARY KEY (report_id, position)
 );
 

@@ -47,16 +47,19 @@ async def _deliver(bot: Bot, services: Services, report_id: int | None) -> int:
             await bot.send_message(recipient.chat_id, text)
         except (Forbidden, BadRequest) as error:
             # Blocked the bot or the chat is gone: retrying cannot help.
-            log.warning(
-                "alert %s to member %s failed for good: %s", delivery.id, recipient.id, error
-            )
             await mark_alert_failed(db, delivery.id, str(error), permanent=True)
+            log.error(
+                "urgent alert %s for report %s could not reach member %s: %s",
+                delivery.id, report.id, recipient.id, error,
+            )  # fmt: skip
             continue
         except TelegramError as error:
-            log.warning(
-                "alert %s to member %s will be retried: %s", delivery.id, recipient.id, error
-            )
-            await mark_alert_failed(db, delivery.id, str(error), permanent=False)
+            # A time-out may hide a message that did arrive: retrying risks a duplicate,
+            # giving up risks a lost urgent alert, and the duplicate is the lesser harm.
+            if await mark_alert_failed(db, delivery.id, str(error), permanent=False):
+                log.error("urgent alert %s given up after a day: %s", delivery.id, error)
+            else:
+                log.warning("urgent alert %s will be retried: %s", delivery.id, error)
             continue
         await mark_alert_sent(db, delivery.id)
         sent += 1

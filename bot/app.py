@@ -172,10 +172,36 @@ async def prune_updates(context: BotContext) -> None:
     await forget_old_updates(context.db)
 
 
-def configure_logging() -> None:
+class RedactToken(logging.Filter):
+    """Replace the bot token wherever it appears in a log line, tracebacks included.
+
+    python-telegram-bot puts the token in some error messages (a rejected token) and
+    httpx in every request URL; a log file must never hold it.
+    """
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._token:
+            return True
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        if self._token in text:
+            # The traceback is folded into the message so that it can be redacted too.
+            record.msg, record.args = text.replace(self._token, "<TOKEN>"), None
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def configure_logging(token: str = "") -> None:
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactToken(token))
     # httpx logs every request URL at INFO, and the URL contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -81,10 +81,24 @@ def run_bot(settings: Settings) -> int:
     """Poll Telegram until stopped."""
     from bot.app import build_application, configure_logging
 
-    configure_logging()
+    configure_logging(settings.token)
     application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        # Its message carries the token itself: say what to do instead.
+        translator = Translator.load(settings.language)
+        print(translator.plain(settings.language, "cli.token_refused"), file=sys.stderr)
+        return 1
     return 0
+
+
+def _database_exists(settings: Settings, t: Translator, err: TextIO) -> bool:
+    """Commands that read the deployment refuse a wrong path instead of making a new file."""
+    if settings.db_path.exists():
+        return True
+    print(t.plain(settings.language, "cli.no_database", path=settings.db_path), file=err)
+    return False
 
 
 async def _open(settings: Settings) -> Database:
@@ -150,6 +164,8 @@ async def make_invite(
     except ValueError:
         print(t.plain(lang, "cli.bad_expiry", value=args.expires_in), file=err)
         return 2
+    if not _database_exists(settings, t, err):
+        return 1
     db = await _open(settings)
     try:
         unit = await get_unit(db, args.unit)
@@ -207,6 +223,8 @@ async def export_reports(
     if args.first_day and args.last_day and args.first_day > args.last_day:
         print(t.plain(lang, "cli.bad_range"), file=err)
         return 2
+    if not _database_exists(settings, t, err):
+        return 1
     db = await _open(settings)
     try:
         rows = await reports_for_export(db, args.first_day, args.last_day)

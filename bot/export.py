@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.forms import FORMS
 from bot.i18n import Translator
-from bot.render import catalogue_name, local_day
+from bot.render import catalogue_name
 from storage.models import CatalogueItem, ExportRow
 
 COLUMNS = (
@@ -67,7 +67,7 @@ def write_reports_csv(
                 row.unit_name,
                 row.reporter_name,
                 local(report.occurred_at),
-                local_day(report.period_date),
+                report.period_date.isoformat(),  # ISO, as Excel reads it in any locale
                 local(report.submitted_at),
                 location,
                 report.description,

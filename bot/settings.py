@@ -41,7 +41,8 @@ def read_env_file(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    # utf-8-sig: Windows Notepad saves a byte-order mark that would hide the first key.
+    for number, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -72,7 +73,8 @@ def load_settings(
     require_token=False.
     """
     values: dict[str, str] = read_env_file(env_file) if env_file is not None else {}
-    values.update(os.environ if environ is None else environ)
+    # The environment wins, but an empty variable does not blank out the file's value.
+    values.update({k: v for k, v in (os.environ if environ is None else environ).items() if v})
 
     def get(name: str, default: str = "") -> str:
         return values.get(name, "").strip() or default

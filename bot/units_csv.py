@@ -48,7 +48,15 @@ def parse_units_csv(raw: bytes, existing: Iterable[Unit]) -> UnitFile:
     problems: list[UnitProblem] = []
     units: list[Unit] = []
     lines: dict[str, int] = {}
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error:
+            # A stray quote swallows the rest of the file into one field.
+            return UnitFile([], [UnitProblem(reader.line_num, "units.bad_quotes")])
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -61,6 +69,9 @@ def parse_units_csv(raw: bytes, existing: Iterable[Unit]) -> UnitFile:
             continue
         if len(code) > MAX_CODE_LENGTH:
             problems.append(UnitProblem(line, "units.code_too_long", {"limit": MAX_CODE_LENGTH}))
+            continue
+        if any(not character.isprintable() for character in code + name + parent):
+            problems.append(UnitProblem(line, "units.control_characters"))
             continue
         if not name or len(name) > MAX_NAME_LENGTH:
             problems.append(

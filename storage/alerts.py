@@ -6,7 +6,9 @@ from storage.db import Database, utc_now
 from storage.members import member_by_id
 from storage.models import AlertDelivery
 
-MAX_ATTEMPTS = 10
+# The retry job runs every minute: this keeps trying through a day of outage. An urgent
+# alert is worth more than the log noise; only an answer that can never succeed stops it.
+MAX_ATTEMPTS = 24 * 60
 
 
 async def pending_alerts(db: Database, report_id: int | None = None) -> list[AlertDelivery]:
@@ -19,10 +21,10 @@ async def pending_alerts(db: Database, report_id: int | None = None) -> list[Ale
     deliveries = []
     for row in rows:
         recipient = await member_by_id(db, row["recipient_id"])
-        if recipient is not None:
-            deliveries.append(
-                AlertDelivery(row["id"], row["report_id"], recipient, row["attempts"])
-            )
+        if recipient is None:
+            await mark_alert_failed(db, row["id"], "recipient missing", permanent=True)
+            continue
+        deliveries.append(AlertDelivery(row["id"], row["report_id"], recipient, row["attempts"]))
     return deliveries
 
 
@@ -35,8 +37,11 @@ async def mark_alert_sent(db: Database, delivery_id: int) -> None:
         )
 
 
-async def mark_alert_failed(db: Database, delivery_id: int, error: str, permanent: bool) -> None:
-    """Count a failed attempt; give up when it cannot succeed or has failed too often."""
+async def mark_alert_failed(db: Database, delivery_id: int, error: str, permanent: bool) -> bool:
+    """Count a failed attempt; give up when it cannot succeed or has failed too often.
+
+    Returns whether the delivery was given up, so the caller can say so loudly.
+    """
     async with db.transaction() as connection:
         await connection.execute(
             "UPDATE alert_deliveries SET attempts = attempts + 1, last_error = ?,"
@@ -44,6 +49,11 @@ async def mark_alert_failed(db: Database, delivery_id: int, error: str, permanen
             " WHERE id = ?",
             (error[:500], int(permanent), MAX_ATTEMPTS, delivery_id),
         )
+        async with connection.execute(
+            "SELECT status FROM alert_deliveries WHERE id = ?", (delivery_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+    return row is not None and row["status"] == "failed"
 
 
 async def alert_statuses(db: Database, report_id: int) -> dict[int, str]:

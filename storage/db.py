@@ -50,27 +50,38 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     async def open(self, migrations: Iterable[Migration] | None = None) -> None:
-        """Create the file and its folder if needed, set pragmas, apply migrations."""
+        """Create the file and its folder if needed, set pragmas, apply migrations.
+
+        On any failure every connection opened so far is closed again: aiosqlite's
+        worker threads would otherwise keep a process that should exit alive.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await aiosqlite.connect(self.path, isolation_level=None)
-        writer.row_factory = sqlite3.Row
-        await writer.execute("PRAGMA journal_mode=WAL")
-        await writer.execute("PRAGMA synchronous=FULL")
-        await writer.execute("PRAGMA foreign_keys=ON")
-        await writer.execute("PRAGMA busy_timeout=5000")
-        self._writer = writer
         try:
+            self._writer = await self._connect()
+            async with self._writer.execute("PRAGMA journal_mode=WAL") as cursor:
+                mode = await cursor.fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise sqlite3.OperationalError(f"{self.path}: could not switch to WAL ({mode})")
+            await self._writer.execute("PRAGMA synchronous=FULL")
+            await self._writer.execute("PRAGMA foreign_keys=ON")
             await self._migrate(bundled_migrations() if migrations is None else list(migrations))
+            # Reads go through their own connection so they never see another
+            # coroutine's half-finished write transaction on the writer.
+            self._reader = await self._connect()
+            await self._reader.execute("PRAGMA query_only=ON")
         except BaseException:
             await self.close()
             raise
-        # Reads go through their own connection so they never see another coroutine's
-        # half-finished write transaction on the writer.
-        reader = await aiosqlite.connect(self.path, isolation_level=None)
-        reader.row_factory = sqlite3.Row
-        await reader.execute("PRAGMA query_only=ON")
-        await reader.execute("PRAGMA busy_timeout=5000")
-        self._reader = reader
+
+    async def _connect(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            connection.row_factory = sqlite3.Row
+            await connection.execute("PRAGMA busy_timeout=5000")
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
 
     async def close(self) -> None:
         for connection in (self._reader, self._writer):
@@ -84,23 +95,39 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        async with writer.execute("SELECT version FROM schema_migrations") as cursor:
-            applied = {row[0] for row in await cursor.fetchall()}
         for migration in migrations:
-            if migration.version in applied:
-                continue
-            # The script carries its own transaction: executescript would otherwise
-            # commit each statement, and a half-applied migration must not be recorded.
+            async with writer.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+            ) as cursor:
+                if await cursor.fetchone():
+                    continue
+            # The script carries its own transaction (executescript would commit each
+            # statement) and records itself first: if another process (the bot and an
+            # admin command starting together) applied it meanwhile, that insert fails
+            # before any of the migration runs, and the migration is simply skipped.
             record = (
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES "
                 f"({migration.version}, '{migration.name}', '{utc_now().isoformat()}');"
             )
             try:
-                await writer.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n{record}\nCOMMIT;")
-            except sqlite3.Error:
-                if writer.in_transaction:
-                    await writer.execute("ROLLBACK")
+                await writer.executescript(f"BEGIN IMMEDIATE;\n{record}\n{migration.sql}\nCOMMIT;")
+            except sqlite3.IntegrityError:
+                await self._rollback(writer)
+                async with writer.execute(
+                    "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+                ) as cursor:
+                    if await cursor.fetchone() is None:
+                        raise
+            except BaseException:
+                await self._rollback(writer)
                 raise
+
+    @staticmethod
+    async def _rollback(writer: aiosqlite.Connection) -> None:
+        # SQLite may already have rolled back (e.g. disk full); a second ROLLBACK would
+        # raise and hide the original error.
+        if writer.in_transaction:
+            await writer.execute("ROLLBACK")
 
     async def applied_migrations(self) -> list[tuple[int, str]]:
         rows = await self.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
@@ -117,13 +144,17 @@ class Database:
         """Run the block as one write transaction; roll back if it raises."""
         writer = self._require(self._writer)
         async with self._write_lock:
-            await writer.execute("BEGIN IMMEDIATE")
+            committed = False
             try:
+                await writer.execute("BEGIN IMMEDIATE")
                 yield writer
-            except BaseException:
-                await writer.execute("ROLLBACK")
-                raise
-            await writer.execute("COMMIT")
+                await writer.execute("COMMIT")
+                committed = True
+            finally:
+                # Whatever went wrong (the block, the COMMIT itself, a cancellation),
+                # no transaction may outlive the lock: every later write would fail.
+                if not committed:
+                    await self._rollback(writer)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         reader = self._require(self._reader)

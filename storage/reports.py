@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from storage.db import Database, fetch_one_in, mark_update, update_seen
@@ -96,7 +96,7 @@ async def submit_draft(
                 report.category_code,
                 report.occurred_at.isoformat(),
                 report.period_date.isoformat(),
-                now.isoformat(),
+                now.astimezone(UTC).isoformat(),
                 report.latitude,
                 report.longitude,
                 report.address,
@@ -141,10 +141,11 @@ async def record_nothing(
         )
         if existing is not None:
             return False, int(existing["id"])
+        utc = now.astimezone(UTC).isoformat()
         cursor = await connection.execute(
             "INSERT INTO reports (kind, member_id, unit_code, occurred_at, period_date,"
             " submitted_at) VALUES ('nothing', ?, ?, ?, ?, ?)",
-            (member.id, member.unit_code, now.isoformat(), day.isoformat(), now.isoformat()),
+            (member.id, member.unit_code, utc, day.isoformat(), utc),
         )
         await mark_update(connection, update_id)
         assert cursor.lastrowid is not None
@@ -211,6 +212,7 @@ async def latest_report_since(db: Database, member_id: int, since: datetime) -> 
     """The number of the member's newest report submitted since a moment, if any."""
     row = await db.fetch_one(
         "SELECT id FROM reports WHERE member_id = ? AND submitted_at >= ? ORDER BY id DESC",
-        (member_id, since.isoformat()),
+        # Stored times are UTC ISO strings, so they compare as text only against UTC.
+        (member_id, since.astimezone(UTC).isoformat()),
     )
     return int(row["id"]) if row else None

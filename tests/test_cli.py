@@ -704,8 +704,10 @@ def test_invite_before_any_units_are_imported_is_refused(db_path: Path) -> None:
     )
 
     assert result.status == 1
-    assert "Không có đơn vị mã 40" in result.err
-    assert rows(db_path, "SELECT * FROM invites") == []
+    # No database yet: the admin is told where it was looked for, and none is made.
+    assert "Không thấy cơ sở dữ liệu" in result.err
+    assert "units import" in result.err
+    assert not db_path.exists()
 
 
 @pytest.mark.parametrize("text", ["0d", "7", "3y", "1.5h", "abc", "10000d", "", "d", "-1d"])
@@ -972,7 +974,7 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Đơn vị": "Khối 2",
         "Người báo": "'=Tuấn Nguyễn",
         "Thời gian xảy ra": "2026-11-25 03:00",
-        "Ngày": "25/11/2026",
+        "Ngày": "2026-11-25",
         "Thời gian gửi": submitted[1],
         "Địa điểm": "",
         "Nội dung": "",
@@ -993,7 +995,7 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Đơn vị": "Khối 1",
         "Người báo": "Lan Nguyễn",
         "Thời gian xảy ra": "2026-11-26 06:30",
-        "Ngày": "26/11/2026",
+        "Ngày": "2026-11-26",
         "Thời gian gửi": submitted[2],
         "Địa điểm": "Ngõ 5, đường Lê Lợi",
         "Nội dung": "'" + DESCRIPTION,
@@ -1014,7 +1016,7 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Đơn vị": "Khối 1",
         "Người báo": "Lan Nguyễn",
         "Thời gian xảy ra": "2026-11-24 19:00",
-        "Ngày": "24/11/2026",
+        "Ngày": "2026-11-24",
         "Thời gian gửi": submitted[3],
         "Địa điểm": "18.679585,105.681335",
         "Nội dung": "'" + SUMMARY,
@@ -1189,3 +1191,32 @@ def test_no_refusal_writes_to_the_database(tree: Path, tmp_path: Path) -> None:
         assert result.out == "", name
         assert telegram.calls == [], name
         assert snapshot(tree) == before, name
+
+
+def test_stray_quote_is_refused_with_its_line_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    units = tmp_path / "units.csv"
+    body = "code,name,parent_code\n40,Tỉnh Nghệ An,\n" + '16702,"Phường Vinh Phú,40\n'
+    body += "".join(f"K{n},{'x' * 200},40\n" for n in range(800))
+    units.write_text(body, encoding="utf-8")
+    result = run_cli(["units", "import", str(units)], db)
+    assert result.status == 1
+    assert "dấu ngoặc kép" in result.err
+    assert not db.exists()
+
+
+def test_control_characters_in_names_are_refused(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    units = tmp_path / "units.csv"
+    units.write_text('code,name,parent_code\n40,"Tỉnh\nNghệ An",\n41,A\x00B,\n', encoding="utf-8")
+    result = run_cli(["units", "import", str(units)], db)
+    assert result.status == 1
+    assert result.err.count("ký tự điều khiển") == 2
+
+
+def test_export_with_a_wrong_database_path_makes_no_file(tmp_path: Path) -> None:
+    db = tmp_path / "typo" / "bot.sqlite3"
+    result = run_cli(["export", "--out", str(tmp_path / "out.csv")], db)
+    assert result.status == 1
+    assert "Không thấy cơ sở dữ liệu" in result.err
+    assert not db.exists() and not (tmp_path / "out.csv").exists()

@@ -101,3 +101,30 @@ def test_a_catalogue_with_unusable_codes_is_refused(tmp_path: Path) -> None:
             read_catalogue("incident", path)
     path.write_text("code,vi,en\nLOST_DOG,Chó lạc,Lost dog\n", encoding="utf-8")
     assert read_catalogue("incident", path)[0].name("vi") == "Chó lạc"
+
+
+def test_log_lines_never_show_the_token_even_in_tracebacks() -> None:
+    import io
+
+    from bot.app import RedactToken
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactToken(TOKEN))
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.error("calling https://api.telegram.org/bot%s/getMe", TOKEN)
+        try:
+            raise ValueError(f"The token `{TOKEN}` was rejected by the server.")
+        except ValueError:
+            logger.exception("start-up failed")
+        logger.warning("nothing secret here")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert TOKEN not in output
+    assert output.count("<TOKEN>") == 2
+    assert "start-up failed" in output and "ValueError" in output
+    assert "nothing secret here" in output

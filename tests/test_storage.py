@@ -120,3 +120,27 @@ async def test_concurrent_writers_are_serialised(tmp_path: Path) -> None:
         assert len(await all_units(db)) == 50
     finally:
         await db.close()
+
+
+async def test_a_failed_commit_leaves_the_database_writable(tmp_path: Path) -> None:
+    db = await open_db(tmp_path / "bot.sqlite3")
+    try:
+        # Foreign keys are deferred in upsert_units, so this one fails at COMMIT itself.
+        with pytest.raises(sqlite3.IntegrityError):
+            await upsert_units(db, [Unit("K1", "Khối 1", "MISSING")])
+        await upsert_units(db, [Unit("40", "Tỉnh Nghệ An", None)])
+        assert await all_units(db) == [Unit("40", "Tỉnh Nghệ An", None)]
+    finally:
+        await db.close()
+
+
+async def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first, second = Database(path), Database(path)
+    await asyncio.gather(first.open(), second.open())
+    try:
+        assert await first.applied_migrations() == await second.applied_migrations()
+        assert len(await first.applied_migrations()) == len(bundled_migrations())
+    finally:
+        await first.close()
+        await second.close()

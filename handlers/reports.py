@@ -28,14 +28,14 @@ from bot import fields
 from bot.alerts import deliver_pending_alerts
 from bot.context import BotContext
 from bot.fields import KEEP, Accept, Answer, Button, Keep, Reject, Switch
-from bot.forms import FORMS, SUMMARY_STEP, Field, FieldKind, Form
+from bot.forms import FORMS, MAX_PHOTOS, SUMMARY_STEP, Field, FieldKind, Form
 from bot.i18n import Html
 from bot.keyboards import callback_button, close_buttons, main_keyboard
 from bot.render import FormRenderer
 from bot.reporting import missing_fields, new_report
 from storage.catalogue import catalogue_items
 from storage.drafts import SaveOutcome, discard_draft, draft_for, save_draft_step, start_draft
-from storage.members import nearest_supervisors
+from storage.members import member_by_telegram_id, nearest_supervisors
 from storage.models import CatalogueItem, Draft, Member
 from storage.reports import (
     SubmitOutcome,
@@ -172,6 +172,9 @@ async def on_callback(update: Update, context: BotContext) -> None:
         await query.answer()
         await close_buttons(query.message)
         await _keep_current(update, context, draft)
+    elif action in ("e", "k") and draft.step != SUMMARY_STEP:
+        # A second tap on a summary button that already did its work: nothing to say.
+        await query.answer()
     elif action == "e" and len(rest) == 1 and form.field(rest[0]) and draft.step == SUMMARY_STEP:
         outcome = await save_draft_step(
             context.db, draft, data=draft.data, step=rest[0], editing=True,
@@ -300,6 +303,20 @@ async def _apply(
         if not isinstance(outcome, Keep):
             await _show_choice(context, query.message, spec, data.get(spec.key), outcome)
     fresh = await _fresh(context, member)
+    album = update.effective_message.media_group_id if update.effective_message else None
+    if isinstance(outcome, Keep) and album and context.job_queue is not None:
+        # An album arrives as one update per photo: answer once, after the last one.
+        name = f"album:{chat_id}:{album}"
+        for job in context.job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
+        context.job_queue.run_once(
+            acknowledge_album,  # type: ignore[arg-type]  # PTB types jobs for its base context
+            ALBUM_SETTLE,
+            name=name,
+            chat_id=chat_id,
+            user_id=member.telegram_user_id,
+        )
+        return
     if isinstance(outcome, Keep):
         await context.bot.send_message(
             chat_id,
@@ -314,6 +331,30 @@ async def _apply(
             chat_id, t.html(lang, "place.saved", place=shown), reply_markup=main_keyboard(t, lang)
         )
     await send_prompt(context, chat_id, fresh)
+
+
+# How long after an album's last photo its one acknowledgement is sent.
+ALBUM_SETTLE = 1.5
+
+
+async def acknowledge_album(context: BotContext) -> None:
+    """Job: say once how many photos the draft now holds, after an album arrived."""
+    job = context.job
+    if job is None or job.chat_id is None or job.user_id is None:
+        return
+    context.member = await member_by_telegram_id(context.db, job.user_id)
+    if context.member is None:
+        return
+    draft = await draft_for(context.db, context.member.id)
+    spec = FORMS[draft.kind].field(draft.step) if draft and draft.kind in FORMS else None
+    if draft is None or spec is None or spec.kind is not FieldKind.PHOTOS:
+        return  # the member moved on (tapped Done) before the album settled
+    count = len(draft.data.get(spec.key) or [])
+    await context.bot.send_message(
+        job.chat_id,
+        context.t.html(context.member.language, "photos.received", count=count, limit=MAX_PHOTOS),
+        reply_markup=_photo_buttons(context, draft, spec),
+    )
 
 
 async def _keep_current(update: Update, context: BotContext, draft: Draft) -> None:

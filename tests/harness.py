@@ -162,7 +162,9 @@ class Person:
         location = {"latitude": latitude, "longitude": longitude}
         return await self.harness.deliver({"message": self._message(location=location)})
 
-    async def send_photo(self, file_id: str, unique_id: str | None = None) -> list[Call]:
+    async def send_photo(
+        self, file_id: str, unique_id: str | None = None, album: str | None = None
+    ) -> list[Call]:
         sizes = [
             {
                 "file_id": f"{file_id}-small",
@@ -177,7 +179,8 @@ class Person:
                 "height": 960,
             },
         ]
-        return await self.harness.deliver({"message": self._message(photo=sizes)})
+        extra = {"media_group_id": album} if album else {}
+        return await self.harness.deliver({"message": self._message(photo=sizes, **extra)})
 
     async def send_image_file(self, file_id: str, mime_type: str = "image/jpeg") -> list[Call]:
         """An image sent "as a file" (uncompressed), as field photos often are."""

@@ -177,3 +177,30 @@ async def test_strangers_leave_nothing_in_flight(harness: Harness) -> None:
     await harness.user(666, "X").send("xin chào")
     with sqlite3.connect(harness.db_path) as connection:
         assert connection.execute("SELECT count(*) FROM inflight_updates").fetchone() == (0,)
+
+
+async def test_an_album_is_acknowledged_once_after_its_last_photo(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await to_place_step(harness)
+    await lan.send("❔ Không rõ địa điểm")
+    await lan.send("Cháy kho")
+    await lan.tap("Bỏ qua")
+    for n in range(4):
+        assert await lan.send_photo(f"album-{n}", album="A1") == []
+    jobs = harness.application.job_queue.get_jobs_by_name("album:501:A1")  # type: ignore[union-attr]
+    assert len(jobs) == 1  # each photo replaced the previous photo's pending answer
+    seen = len(lan.calls())
+    await jobs[0].run(harness.application)
+    told = lan.calls()[seen:]
+    assert [c.text for c in told] == ["Đã nhận 4/10 ảnh. Gửi thêm, hoặc bấm Xong."]
+    assert told[0].inline_buttons()[0][0] == "✅ Xong (4 ảnh)"
+
+
+async def test_a_double_tap_on_an_edit_button_is_quiet(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await walk_incident(lan)
+    call, data = lan.find_button("✏️ Diễn biến")
+    await lan.tap_data(data, call.text)
+    calls = await lan.tap_data(data, call.text)
+    assert [c.method for c in calls] == ["answerCallbackQuery"]
+    assert lan.popups(calls) == [""]

@@ -4,7 +4,8 @@ Every answer is committed to the draft before the bot replies, so the draft alwa
 says where the member is, across restarts and redelivered updates.
 
 Callback data: ``r:<draft id>:<action>[:<field>[:<value>]]`` where action is
-a (answer), e (edit), s (submit), x (discard), c (continue), n (new report of a kind).
+a (answer), e (edit from the summary), k (keep as it is while editing), s (submit),
+x (discard), c (continue an open draft), n (discard it for a new report of a kind).
 """
 
 from __future__ import annotations
@@ -605,7 +606,7 @@ async def show_where_member_is(context: BotContext, chat_id: int) -> None:
     """After a lost reply: repeat the current question, or confirm the report just sent."""
     member = context.registered_member()
     t, lang = context.t, member.language
-    draft = await draft_for(context.db, member.id)
+    draft = await load_draft(context, chat_id)
     if draft is not None:
         await context.bot.send_message(chat_id, t.html(lang, "draft.resume"))
         await send_prompt(context, chat_id, draft)

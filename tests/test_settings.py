@@ -334,3 +334,14 @@ def test_trailing_slash_on_the_server_url_is_ignored() -> None:
     )
     assert settings.api_base_url == "http://127.0.0.1:8081/bot"
     assert settings.file_base_url == "http://127.0.0.1:8081/file/bot"
+
+
+def test_env_file_saved_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_bytes(b"\xef\xbb\xbf" + f"TELEGRAM_BOT_TOKEN={TOKEN}\n".encode())
+    assert load_settings({}, path).token == TOKEN
+
+
+def test_an_empty_environment_variable_does_not_blank_the_env_file(tmp_path: Path) -> None:
+    path = write_env(tmp_path, f"TELEGRAM_BOT_TOKEN={TOKEN}\nBOT_LANGUAGE=en\n")
+    assert load_settings({"BOT_LANGUAGE": ""}, path).language == "en"

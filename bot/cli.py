@@ -21,7 +21,7 @@ from bot.invites import hash_invite_code, invite_link, new_invite_code, parse_ex
 from bot.render import local_time
 from bot.settings import Settings, SettingsError, load_settings
 from bot.units_csv import parse_units_csv
-from storage.catalogue import catalogue_items
+from storage.catalogue import all_catalogues
 from storage.db import Database, utc_now
 from storage.members import create_invite
 from storage.models import Role, Unit
@@ -228,7 +228,7 @@ async def export_reports(
     db = await _open(settings)
     try:
         rows = await reports_for_export(db, args.first_day, args.last_day)
-        catalogues = {kind: await catalogue_items(db, kind) for kind in ("incident", "activity")}
+        catalogues = await all_catalogues(db)
     finally:
         await db.close()
     write_reports_csv(rows, args.out, t, lang, settings.timezone, catalogues)

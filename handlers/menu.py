@@ -11,7 +11,7 @@ from bot.keyboards import callback_button, close_buttons, main_keyboard
 from bot.render import FormRenderer, local_day
 from bot.settings import SUPPORTED_LANGUAGES
 from handlers.reports import reply_keyboard_for
-from storage.catalogue import catalogue_items
+from storage.catalogue import all_catalogues
 from storage.drafts import discard_draft
 from storage.members import set_language
 from storage.models import Role
@@ -118,9 +118,7 @@ async def my_reports(update: Update, context: BotContext) -> None:
             reply_markup=await reply_keyboard_for(context),
         )
         return
-    catalogues = {
-        kind: await catalogue_items(context.db, kind) for kind in ("incident", "activity")
-    }
+    catalogues = await all_catalogues(context.db)
     renderer = FormRenderer(context.t, member.language, context.settings.timezone, catalogues)
     lines = "\n".join(renderer.report_line(report) for report in reports)
     await update.effective_message.reply_text(

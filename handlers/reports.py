@@ -11,7 +11,7 @@ x (discard), c (continue an open draft), n (discard it for a new report of a kin
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -34,10 +34,10 @@ from bot.i18n import Html
 from bot.keyboards import callback_button, close_buttons, main_keyboard
 from bot.render import FormRenderer
 from bot.reporting import missing_fields, new_report
-from storage.catalogue import catalogue_items
+from storage.catalogue import all_catalogues, catalogue_items
 from storage.drafts import SaveOutcome, discard_draft, draft_for, save_draft_step, start_draft
 from storage.members import member_by_telegram_id, nearest_supervisors
-from storage.models import CatalogueItem, Draft, Member
+from storage.models import Draft, Member
 from storage.reports import (
     SubmitOutcome,
     latest_report_since,
@@ -402,11 +402,11 @@ async def _fresh(context: BotContext, member: Member) -> Draft:
 
 
 async def _renderer(context: BotContext) -> FormRenderer:
-    catalogues: dict[str, Sequence[CatalogueItem]] = {
-        kind: await catalogue_items(context.db, kind) for kind in ("incident", "activity")
-    }
     return FormRenderer(
-        context.t, context.registered_member().language, context.settings.timezone, catalogues
+        context.t,
+        context.registered_member().language,
+        context.settings.timezone,
+        await all_catalogues(context.db),
     )
 
 

@@ -54,11 +54,3 @@ async def mark_alert_failed(db: Database, delivery_id: int, error: str, permanen
         ) as cursor:
             row = await cursor.fetchone()
     return row is not None and row["status"] == "failed"
-
-
-async def alert_statuses(db: Database, report_id: int) -> dict[int, str]:
-    """Recipient member id to delivery status, for one report."""
-    rows = await db.fetch_all(
-        "SELECT recipient_id, status FROM alert_deliveries WHERE report_id = ?", (report_id,)
-    )
-    return {row["recipient_id"]: row["status"] for row in rows}

@@ -17,6 +17,20 @@ async def catalogue_items(db: Database, kind: str) -> list[CatalogueItem]:
     return [CatalogueItem(r["kind"], r["code"], r["name_vi"], r["name_en"]) for r in rows]
 
 
+async def all_catalogues(db: Database) -> dict[str, list[CatalogueItem]]:
+    """Every active catalogue item, by kind, in one read."""
+    rows = await db.fetch_all(
+        "SELECT kind, code, name_vi, name_en FROM catalogue_items"
+        " WHERE active = 1 ORDER BY kind, position"
+    )
+    catalogues: dict[str, list[CatalogueItem]] = {}
+    for r in rows:
+        catalogues.setdefault(r["kind"], []).append(
+            CatalogueItem(r["kind"], r["code"], r["name_vi"], r["name_en"])
+        )
+    return catalogues
+
+
 async def seed_catalogue(db: Database, kind: str, items: Sequence[CatalogueItem]) -> bool:
     """Load the default catalogue of a kind if the deployment has none yet."""
     async with db.transaction() as connection:

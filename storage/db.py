@@ -177,14 +177,6 @@ async def fetch_one_in(
         return row
 
 
-async def fetch_all_in(
-    connection: aiosqlite.Connection, sql: str, params: Params = ()
-) -> list[sqlite3.Row]:
-    """Read rows inside a write transaction."""
-    async with connection.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
-
-
 async def mark_update(connection: aiosqlite.Connection, update_id: int | None) -> bool:
     """Record that an update changed state; False if it already had (a replay)."""
     if update_id is None:

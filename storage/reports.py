@@ -172,11 +172,6 @@ async def get_report(db: Database, report_id: int) -> Report | None:
     return _report(row, tuple(Photo(p["file_id"], p["file_unique_id"], p["kind"]) for p in photos))
 
 
-async def count_reports(db: Database) -> int:
-    row = await db.fetch_one("SELECT count(*) AS n FROM reports")
-    return int(row["n"]) if row else 0
-
-
 async def reports_for_export(
     db: Database, first_day: date | None, last_day: date | None
 ) -> list[ExportRow]:

@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := bot handlers storage bench
+PACKAGES := bot domain presentation handlers storage bench
 
 .PHONY: run test bench format clean
 

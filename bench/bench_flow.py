@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from bot.cli import main as cli_main
-from storage.models import Role
+from domain.models import Role
 from tests.harness import Harness, Person
 
 

@@ -1,1 +1,1 @@
-"""Wiring, settings, translations and rendering of the field-reporting bot."""
+"""The composition root: the command line, and the Application wired with every handler and job."""

@@ -22,13 +22,14 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.alerts import deliver_pending_alerts
-from bot.catalogue import seed_default_catalogues
-from bot.context import BotApplication, BotContext, Services, services_of
-from bot.i18n import Translator
-from bot.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
-from bot.settings import Settings
+from domain.catalogue import default_catalogues
+from domain.settings import Settings
 from handlers import errors, gate, join, menu, reports
+from handlers.alerts import deliver_pending_alerts
+from handlers.context import BotApplication, BotContext, Services, services_of
+from presentation.i18n import Translator
+from presentation.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
+from storage.catalogue import seed_catalogues
 from storage.db import Database, utc_now
 from storage.updates import forget_old_updates
 
@@ -129,7 +130,7 @@ async def _open_services(application: BotApplication) -> None:
     """Open the database, load defaults, set the command menu, resume pending alerts."""
     services = services_of(application)
     await services.db.open()
-    for kind in await seed_default_catalogues(services.db):
+    for kind in await seed_catalogues(services.db, default_catalogues()):
         log.info("loaded the default %s catalogue", kind)
     await set_command_menus(application, services.translator)
     if resumed := await gate.resume_interrupted_updates(application):

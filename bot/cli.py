@@ -14,17 +14,17 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.request import BaseRequest
 
-from bot.catalogue import seed_default_catalogues
-from bot.export import write_reports_csv
-from bot.i18n import Translator
-from bot.invites import hash_invite_code, invite_link, new_invite_code, parse_expiry
-from bot.render import local_time
-from bot.settings import Settings, SettingsError, load_settings
-from bot.units_csv import parse_units_csv
-from storage.catalogue import all_catalogues
+from domain.catalogue import default_catalogues
+from domain.invites import hash_invite_code, invite_link, new_invite_code, parse_expiry
+from domain.models import Role, Unit
+from domain.settings import Settings, SettingsError, load_settings
+from domain.units_csv import parse_units_csv
+from presentation.export import write_reports_csv
+from presentation.i18n import Translator
+from presentation.render import local_time
+from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database, utc_now
 from storage.members import create_invite
-from storage.models import Role, Unit
 from storage.reports import reports_for_export
 from storage.units import all_units, get_unit, upsert_units
 
@@ -104,7 +104,7 @@ def _database_exists(settings: Settings, t: Translator, err: TextIO) -> bool:
 async def _open(settings: Settings) -> Database:
     db = Database(settings.db_path)
     await db.open()
-    await seed_default_catalogues(db)
+    await seed_catalogues(db, default_catalogues())
     return db
 
 

@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.context import BotContext
+from handlers.context import BotContext
 from handlers.reports import show_where_member_is
 from storage.members import member_by_telegram_id
 

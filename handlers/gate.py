@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import BotApplication, BotContext, services_of
+from handlers.context import BotApplication, BotContext, services_of
 from handlers.reports import show_where_member_is
 from storage.members import member_by_telegram_id
 from storage.updates import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import BotContext
-from bot.invites import hash_invite_code, looks_like_invite_code
-from bot.keyboards import main_keyboard
+from domain.invites import hash_invite_code, looks_like_invite_code
+from handlers.context import BotContext
+from presentation.keyboards import main_keyboard
 from storage.members import Joiner, JoinOutcome, redeem_invite
 from storage.units import get_unit
 

@@ -6,15 +6,15 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.context import BotContext
-from bot.keyboards import callback_button, close_buttons, main_keyboard
-from bot.render import FormRenderer, local_day
-from bot.settings import SUPPORTED_LANGUAGES
+from domain.models import Role
+from domain.settings import SUPPORTED_LANGUAGES
+from handlers.context import BotContext
 from handlers.reports import reply_keyboard_for
+from presentation.keyboards import callback_button, close_buttons, main_keyboard
+from presentation.render import FormRenderer, local_day
 from storage.catalogue import all_catalogues
 from storage.drafts import discard_draft
 from storage.members import set_language
-from storage.models import Role
 from storage.reports import recent_reports, record_nothing
 
 LANGUAGE_PREFIX = "lang:"

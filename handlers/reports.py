@@ -1,4 +1,4 @@
-"""The report flow: one engine that walks any form in bot/forms.py.
+"""The report flow: one engine that walks any form in domain/forms.py.
 
 Every answer is committed to the draft before the bot replies, so the draft always
 says where the member is, across restarts and redelivered updates.
@@ -25,19 +25,19 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from bot import fields
-from bot.alerts import deliver_pending_alerts
-from bot.context import BotContext
-from bot.fields import KEEP, Accept, Answer, Button, Keep, Reject, Switch
-from bot.forms import FORMS, MAX_PHOTOS, SUMMARY_STEP, Field, FieldKind, Form
-from bot.i18n import Html
-from bot.keyboards import callback_button, close_buttons, main_keyboard
-from bot.render import FormRenderer
-from bot.reporting import missing_fields, new_report
+from domain import fields
+from domain.fields import KEEP, Accept, Answer, Button, Keep, Reject, Switch
+from domain.forms import FORMS, MAX_PHOTOS, SUMMARY_STEP, Field, FieldKind, Form
+from domain.models import Draft, Member
+from domain.reporting import missing_fields, new_report
+from handlers.alerts import deliver_pending_alerts
+from handlers.context import BotContext
+from presentation.i18n import Html
+from presentation.keyboards import callback_button, close_buttons, main_keyboard
+from presentation.render import FormRenderer
 from storage.catalogue import all_catalogues, catalogue_items
 from storage.drafts import SaveOutcome, discard_draft, draft_for, save_draft_step, start_draft
 from storage.members import member_by_telegram_id, nearest_supervisors
-from storage.models import Draft, Member
 from storage.reports import (
     SubmitOutcome,
     latest_report_since,

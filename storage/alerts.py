@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from domain.models import AlertDelivery
 from storage.db import Database, utc_now
 from storage.members import member_by_id
-from storage.models import AlertDelivery
 
 # The retry job runs every minute: this keeps trying through a day of outage. An urgent
 # alert is worth more than the log noise; only an answer that can never succeed stops it.

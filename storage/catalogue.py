@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from domain.models import CatalogueItem
 from storage.db import Database
-from storage.models import CatalogueItem
 
 
 async def catalogue_items(db: Database, kind: str) -> list[CatalogueItem]:
@@ -45,3 +45,10 @@ async def seed_catalogue(db: Database, kind: str, items: Sequence[CatalogueItem]
             [(kind, i.code, i.name_vi, i.name_en, n) for n, i in enumerate(items)],
         )
     return True
+
+
+async def seed_catalogues(
+    db: Database, defaults: Mapping[str, Sequence[CatalogueItem]]
+) -> list[str]:
+    """Give a new deployment the default catalogues; returns the kinds that were loaded."""
+    return [kind for kind, items in defaults.items() if await seed_catalogue(db, kind, items)]

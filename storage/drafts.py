@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from domain.models import Draft
 from storage.db import Database, fetch_one_in, mark_update, update_seen, utc_now
-from storage.models import Draft
 
 _COLUMNS = "id, member_id, kind, step, mode, editing, data"
 

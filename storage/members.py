@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.models import Member, Role
 from storage.db import Database, fetch_one_in, mark_update, utc_now
-from storage.models import Member, Role
 from storage.units import unit_chain
 
 _MEMBER_COLUMNS = "id, telegram_user_id, chat_id, full_name, username, unit_code, role, language"

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from domain.models import ExportRow, Member, NewReport, Photo, Report
 from storage.db import Database, fetch_one_in, mark_update, update_seen
-from storage.models import ExportRow, Member, NewReport, Photo, Report
 
 _COLUMNS = (
     "r.id, r.kind, r.member_id, r.unit_code, r.category_code, r.occurred_at, r.period_date,"

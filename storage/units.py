@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from domain.models import Unit
 from storage.db import Database
-from storage.models import Unit
 
 
 def _unit(row: sqlite3.Row) -> Unit:

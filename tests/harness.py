@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.app import build_application
-from bot.context import BotApplication, services_of
-from bot.invites import hash_invite_code, new_invite_code
-from bot.settings import DEFAULT_API_BASE_URL, DEFAULT_FILE_BASE_URL, Settings
+from domain.invites import hash_invite_code, new_invite_code
+from domain.models import Role, Unit
+from domain.settings import DEFAULT_API_BASE_URL, DEFAULT_FILE_BASE_URL, Settings
+from handlers.context import BotApplication, services_of
 from storage.db import Database
 from storage.members import create_invite
-from storage.models import Role, Unit
 from storage.units import upsert_units
 from tests.fake_telegram import Call, FakeTelegram
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from storage.models import Role
+from domain.models import Role
 from tests.harness import Harness, Person
 from tests.test_incident_flow import walk_incident
 

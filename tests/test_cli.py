@@ -25,8 +25,8 @@ import pytest
 from telegram.error import InvalidToken
 
 from bot import cli
+from domain.models import Unit
 from storage.db import Database
-from storage.models import Unit
 from storage.units import all_units, get_unit, unit_chain
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.harness import TOKEN, ZONE, Harness

@@ -1,4 +1,4 @@
-"""What typed answers mean (bot/fields.py): parsers and interpret(), against a fixed clock."""
+"""What typed answers mean (domain/fields.py): parsers and interpret(), against a fixed clock."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import fields
-from bot.catalogue import default_catalogue
-from bot.fields import (
+from domain import fields
+from domain.catalogue import default_catalogue
+from domain.fields import (
     Accept,
     Answer,
     Button,
@@ -32,7 +32,7 @@ from bot.fields import (
     parse_time,
     telegram_length,
 )
-from bot.forms import ACTIVITY, FORMS, INCIDENT, MAX_PHOTOS, Field, Form
+from domain.forms import ACTIVITY, FORMS, INCIDENT, MAX_PHOTOS, Field, Form
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # 03:00 UTC is 10:00 on Thursday 26/11/2026 in Việt Nam (UTC+7, no daylight saving).

@@ -1,4 +1,4 @@
-"""The catalogues (bot/locales) and the Translator (bot/i18n.py).
+"""The catalogues (presentation/locales) and the Translator (presentation/i18n.py).
 
 Both languages must be complete and interchangeable, every message id the code uses
 must exist, and what reaches Telegram must be valid HTML within Telegram's limits.
@@ -19,20 +19,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.messages.pofile import read_po
 
-from bot import fields
 from bot.app import COMMANDS
-from bot.catalogue import default_catalogue
-from bot.export import COLUMNS
-from bot.fields import Button, Clock, Keep, PhotoAnswer, Reject, Switch, Text, telegram_length
-from bot.forms import FORMS, INCIDENT, MAX_PHOTOS, Field, FieldKind
-from bot.i18n import LOCALES_DIR, Html, Translator, load_catalogue, placeholders
-from bot.keyboards import MENU_BUTTONS
-from bot.render import FormRenderer
-from bot.settings import SUPPORTED_LANGUAGES
-from storage.models import Member, Report, Role, Unit
+from domain import fields
+from domain.catalogue import default_catalogue
+from domain.fields import Button, Clock, Keep, PhotoAnswer, Reject, Switch, Text, telegram_length
+from domain.forms import FORMS, INCIDENT, MAX_PHOTOS, Field, FieldKind
+from domain.models import Member, Report, Role, Unit
+from domain.settings import SUPPORTED_LANGUAGES
+from presentation.export import COLUMNS
+from presentation.i18n import LOCALES_DIR, Html, Translator, load_catalogue, placeholders
+from presentation.keyboards import MENU_BUTTONS
+from presentation.render import FormRenderer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("bot", "handlers", "storage")
+SOURCE_DIRS = ("bot", "domain", "presentation", "handlers", "storage")
 LANGUAGES = ("vi", "en")
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 CLOCK = Clock(datetime(2026, 11, 26, 3, 0, tzinfo=UTC), ZONE)
@@ -315,7 +315,7 @@ def test_lookup_falls_back_to_the_default_language() -> None:
 
 def test_missing_message_shows_its_id_and_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     translator = Translator({"vi": {}, "en": {}}, "vi")
-    with caplog.at_level("ERROR", logger="bot.i18n"):
+    with caplog.at_level("ERROR", logger="presentation.i18n"):
         assert translator.html("en", "no.such.key") == "no.such.key"
     assert "no.such.key" in caplog.text
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from storage.models import Role
+from domain.models import Role
 from tests.harness import Harness, Person
 
 

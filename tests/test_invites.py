@@ -1,4 +1,4 @@
-"""Invite codes (bot/invites.py): random enough, stored only as a hash, strictly shaped."""
+"""Invite codes (domain/invites.py): random enough, stored only as a hash, strictly shaped."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.invites import (
+from domain.invites import (
     CODE_BYTES,
     hash_invite_code,
     invite_link,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-from bot.invites import new_invite_code
-from storage.models import Role
+from domain.invites import new_invite_code
+from domain.models import Role
 from tests.harness import Harness
 
 

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import pytest
 
-from bot.i18n import Translator
+from presentation.i18n import Translator
 from tests.fake_bot_api_server import BOT_USERNAME, FakeBotApiServer, RecordedCall
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from storage.models import Role
+from domain.models import Role
 from tests.harness import Harness
 from tests.test_alerts import deliveries, submit_urgent
 from tests.test_incident_flow import draft_row, walk_incident

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue import DEFAULT_FILES, default_catalogue, read_catalogue
-from storage.models import Role
+from domain.catalogue import DEFAULT_FILES, default_catalogue, read_catalogue
+from domain.models import Role
 from tests.harness import TOKEN, Harness
 
 

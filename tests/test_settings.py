@@ -1,4 +1,4 @@
-"""Start-up settings (bot/settings.py): environment, .env file, defaults and refusals."""
+"""Start-up settings (domain/settings.py): environment, .env file, defaults and refusals."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import (
+from domain.settings import (
     DEFAULT_API_BASE_URL,
     DEFAULT_FILE_BASE_URL,
     Settings,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from storage.models import Role
+from domain.models import Role
 from tests.harness import Harness
 
 

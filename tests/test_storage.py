@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from domain.models import Unit
 from storage.db import Database, Migration, bundled_migrations
-from storage.models import Unit
 from storage.units import all_units, upsert_units
 
 

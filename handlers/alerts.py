@@ -7,12 +7,12 @@ import logging
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.context import Services
-from bot.render import FormRenderer
+from domain.models import Photo
+from handlers.context import Services
+from presentation.render import FormRenderer
 from storage.alerts import mark_alert_failed, mark_alert_sent, pending_alerts
 from storage.catalogue import catalogue_items
 from storage.members import member_by_id
-from storage.models import Photo
 from storage.reports import get_report
 from storage.units import get_unit
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.forms import FORMS
-from bot.i18n import Translator
-from bot.render import catalogue_name
-from storage.models import CatalogueItem, ExportRow
+from domain.forms import FORMS
+from domain.models import CatalogueItem, ExportRow
+from presentation.i18n import Translator
+from presentation.render import catalogue_name
 
 COLUMNS = (
     "id", "kind", "category_code", "category", "unit_code", "unit", "reporter",

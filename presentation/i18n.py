@@ -1,4 +1,4 @@
-"""Translation catalogues: gettext .po files under bot/locales, one per language.
+"""Translation catalogues: gettext .po files under presentation/locales, one per language.
 
 Message ids are stable keys (``report.submitted``), not English sentences, so that no
 user-facing sentence lives in code and both catalogues are complete translations.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.settings import SUPPORTED_LANGUAGES
+from domain.settings import SUPPORTED_LANGUAGES
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.forms import MAX_PHOTOS, Field, FieldKind
+from domain.forms import MAX_PHOTOS, Field, FieldKind
 
 # Button values with a meaning of their own; catalogue codes are upper case, so no clash.
 SKIP = "_skip"

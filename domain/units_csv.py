@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from storage.models import Unit
+from domain.models import Unit
 
 HEADER = ["code", "name", "parent_code"]
 MAX_CODE_LENGTH = 64

@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.forms import Form
-from storage.models import NewReport, Photo
+from domain.forms import Form
+from domain.models import NewReport, Photo
 
 
 def missing_fields(form: Form, data: Mapping[str, Any]) -> list[str]:

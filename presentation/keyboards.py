@@ -7,7 +7,7 @@ import contextlib
 from telegram import InlineKeyboardButton, KeyboardButton, Message, ReplyKeyboardMarkup
 from telegram.error import BadRequest
 
-from bot.i18n import Translator
+from presentation.i18n import Translator
 
 # Telegram refuses callback data longer than this many bytes.
 CALLBACK_DATA_LIMIT = 64

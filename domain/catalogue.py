@@ -6,9 +6,7 @@ import csv
 import re
 from pathlib import Path
 
-from storage.catalogue import seed_catalogue
-from storage.db import Database
-from storage.models import CatalogueItem
+from domain.models import CatalogueItem
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 MAX_CODE_LENGTH = 32
@@ -41,8 +39,6 @@ def default_catalogue(kind: str) -> list[CatalogueItem]:
     return read_catalogue(kind, CATALOGUE_DIR / DEFAULT_FILES[kind])
 
 
-async def seed_default_catalogues(db: Database) -> list[str]:
-    """Give a new deployment the default catalogue; returns the kinds that were loaded."""
-    return [
-        kind for kind in DEFAULT_FILES if await seed_catalogue(db, kind, default_catalogue(kind))
-    ]
+def default_catalogues() -> dict[str, list[CatalogueItem]]:
+    """Every default catalogue shipped with the bot, by kind."""
+    return {kind: default_catalogue(kind) for kind in DEFAULT_FILES}

@@ -10,11 +10,11 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.fields import Clock
-from bot.i18n import Translator
-from bot.settings import Settings
+from domain.fields import Clock
+from domain.models import Member
+from domain.settings import Settings
+from presentation.i18n import Translator
 from storage.db import Database
-from storage.models import Member
 
 
 @dataclass

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.forms import FORMS, Field, FieldKind, Form
-from bot.i18n import Html, Translator
-from storage.models import CatalogueItem, Member, Report, Unit
+from domain.forms import FORMS, Field, FieldKind, Form
+from domain.models import CatalogueItem, Member, Report, Unit
+from presentation.i18n import Html, Translator
 
 # Free text is cut in listings so that a summary never nears Telegram's 4096 limit.
 SHORT_TEXT = 60

@@ -1,0 +1,1 @@
+"""Pure domain: forms, answers, flow, access rules, the clock; no telegram, no sqlite."""

@@ -1,0 +1,1 @@
+"""Presentation: translations, rendering, keyboards, callback data, files for people."""

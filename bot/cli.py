@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import aclosing
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -24,8 +25,8 @@ from presentation.i18n import Translator
 from presentation.render import local_time
 from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database, utc_now
+from storage.export import iterate_export_rows
 from storage.members import create_invite
-from storage.reports import reports_for_export
 from storage.units import all_units, get_unit, upsert_units
 
 MAX_PROBLEMS_SHOWN = 50
@@ -227,10 +228,10 @@ async def export_reports(
         return 1
     db = await _open(settings)
     try:
-        rows = await reports_for_export(db, args.first_day, args.last_day)
         catalogues = await all_catalogues(db)
+        async with aclosing(iterate_export_rows(db, args.first_day, args.last_day)) as rows:
+            count = await write_reports_csv(rows, args.out, t, lang, settings.timezone, catalogues)
     finally:
         await db.close()
-    write_reports_csv(rows, args.out, t, lang, settings.timezone, catalogues)
-    print(t.plain(lang, "cli.exported", count=len(rows), path=args.out), file=out)
+    print(t.plain(lang, "cli.exported", count=count, path=args.out), file=out)
     return 0

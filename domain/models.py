@@ -122,3 +122,29 @@ class AlertDelivery:
     report_id: int
     recipient: Member
     attempts: int
+
+
+@dataclass(frozen=True)
+class ExportedReport:
+    """One report as the CSV export shows it: its columns and names, not the answers."""
+
+    id: int
+    kind: str
+    unit_code: str
+    unit_name: str
+    reporter_name: str
+    category_code: str | None
+    occurred_at: datetime
+    period_date: date
+    submitted_at: datetime
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    description: str
+    people: str | None
+    action_taken: str | None
+    urgent: bool
+    participants: int | None
+    duration_minutes: int | None
+    status: str
+    photo_count: int

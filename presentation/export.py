@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from domain.forms import FORMS
-from domain.models import CatalogueItem, ExportRow
+from domain.models import CatalogueItem, ExportedReport
 from presentation.i18n import Translator
 from presentation.render import catalogue_name
 
@@ -26,57 +26,120 @@ def neutralise_formula(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def write_reports_csv(
-    rows: Sequence[ExportRow],
+class _RememberedLabels:
+    """Translator.plain for messages without values, each looked up once.
+
+    Called as ``plain(language, key)`` like the translator itself, so that the scan in
+    tests/test_i18n.py still checks every id the export uses.
+    """
+
+    def __init__(self, translator: Translator) -> None:
+        self._translator = translator
+        self._found: dict[tuple[str, str], str] = {}
+
+    def plain(self, language: str, key: str) -> str:
+        found = self._found.get((language, key))
+        if found is None:
+            found = self._found[language, key] = self._translator.plain(language, key)
+        return found
+
+
+class ExportFormat:
+    """Turns reports into CSV cells in one language and time zone.
+
+    Labels (report kinds, actions, statuses, categories) are few and repeat on every
+    line, so each is looked up once per export.
+    """
+
+    def __init__(
+        self,
+        translator: Translator,
+        language: str,
+        zone: ZoneInfo,
+        catalogues: Mapping[str, Sequence[CatalogueItem]],
+    ) -> None:
+        self.t = _RememberedLabels(translator)
+        self.language = language
+        self.zone = zone
+        self.catalogues = catalogues
+        self._categories: dict[tuple[str, str], str] = {}
+
+    def category(self, kind: str, code: str) -> str:
+        found = self._categories.get((kind, code))
+        if found is None:
+            found = catalogue_name(self.catalogues.get(kind, ()), code, self.language)
+            self._categories[kind, code] = found
+        return found
+
+    def local(self, moment: datetime) -> str:
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    def header(self) -> list[str]:
+        """The column titles."""
+        return [self.t.plain(self.language, f"export.column.{name}") for name in COLUMNS]
+
+    def cells(self, row: ExportedReport) -> list[str | int]:
+        """One report's cells, formulas neutralised, times local, dates ISO."""
+        t, lang = self.t, self.language
+        if row.latitude is not None and row.longitude is not None:
+            location = f"{row.latitude:.6f},{row.longitude:.6f}"
+            if row.address:
+                location += f" ({row.address})"
+        else:
+            location = row.address or ""
+        cells: list[str | int] = [
+            row.id,
+            t.plain(lang, FORMS[row.kind].title if row.kind in FORMS else "nothing.title"),
+            row.category_code or "",
+            self.category(row.kind, row.category_code) if row.category_code else "",
+            row.unit_code,
+            row.unit_name,
+            row.reporter_name,
+            self.local(row.occurred_at),
+            row.period_date.isoformat(),  # ISO, as Excel reads it in any locale
+            self.local(row.submitted_at),
+            location,
+            row.description,
+            row.people or "",
+            t.plain(lang, f"incident.action.{row.action_taken}") if row.action_taken else "",
+            row.participants if row.participants is not None else "",
+            row.duration_minutes if row.duration_minutes is not None else "",
+            row.photo_count,
+            t.plain(lang, "export.yes" if row.urgent else "export.no"),
+            t.plain(lang, f"status.{row.status}"),
+        ]
+        return [neutralise_formula(c) if isinstance(c, str) else c for c in cells]
+
+
+async def write_reports_csv(
+    rows: AsyncIterable[ExportedReport],
     path: Path,
     translator: Translator,
     language: str,
     zone: ZoneInfo,
     catalogues: Mapping[str, Sequence[CatalogueItem]],
-) -> None:
-    """Write one line per report, UTF-8 with a byte-order mark so Excel reads it right."""
-    t = translator
+) -> int:
+    """Write one line per report as it arrives; returns how many were written.
 
-    def local(moment: datetime) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
+    UTF-8 with a byte-order mark so Excel reads it right. The lines go to a file beside
+    the target that replaces it only once complete, so an export that fails half-way
+    leaves any earlier export whole rather than cut short.
+    """
+    export = ExportFormat(translator, language, zone, catalogues)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([t.plain(language, f"export.column.{name}") for name in COLUMNS])
-        for row in rows:
-            report = row.report
-            if report.latitude is not None and report.longitude is not None:
-                location = f"{report.latitude:.6f},{report.longitude:.6f}"
-                if report.address:
-                    location += f" ({report.address})"
-            else:
-                location = report.address or ""
-            action = ""
-            if report.action_taken:
-                action = t.plain(language, f"incident.action.{report.action_taken}")
-            kind_title = FORMS[report.kind].title if report.kind in FORMS else "nothing.title"
-            cells: list[object] = [
-                report.id,
-                t.plain(language, kind_title),
-                report.category_code or "",
-                catalogue_name(catalogues.get(report.kind, ()), report.category_code, language)
-                if report.category_code
-                else "",
-                report.unit_code,
-                row.unit_name,
-                row.reporter_name,
-                local(report.occurred_at),
-                report.period_date.isoformat(),  # ISO, as Excel reads it in any locale
-                local(report.submitted_at),
-                location,
-                report.description,
-                report.people or "",
-                action,
-                report.participants if report.participants is not None else "",
-                report.duration_minutes if report.duration_minutes is not None else "",
-                row.photo_count,
-                t.plain(language, "export.yes" if report.urgent else "export.no"),
-                t.plain(language, f"status.{report.status}"),
-            ]
-            writer.writerow([neutralise_formula(c) if isinstance(c, str) else c for c in cells])
+    partial = path.with_name(f".{path.name}.partial")
+    count = 0
+    try:
+        # Blocking but buffered writes: only the command line exports, and its event
+        # loop has nothing else to run meanwhile.
+        with partial.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(export.header())
+            async for row in rows:
+                writer.writerow(export.cells(row))
+                count += 1
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count

@@ -1,4 +1,4 @@
-"""Reports: submitting a draft, "nothing to report", listing and exporting."""
+"""Reports: submitting a draft, "nothing to report", listing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from domain.models import ExportRow, Member, NewReport, Photo, Report
+from domain.models import Member, NewReport, Photo, Report
 from storage.db import Database, fetch_one_in, mark_update, update_seen
 
 _COLUMNS = (
@@ -170,29 +170,6 @@ async def get_report(db: Database, report_id: int) -> Report | None:
         (report_id,),
     )
     return _report(row, tuple(Photo(p["file_id"], p["file_unique_id"], p["kind"]) for p in photos))
-
-
-async def reports_for_export(
-    db: Database, first_day: date | None, last_day: date | None
-) -> list[ExportRow]:
-    """Every report whose local day falls in the range, oldest first."""
-    rows = await db.fetch_all(
-        f"SELECT {_COLUMNS}, m.full_name AS reporter_name, u.name AS unit_name,"
-        " (SELECT count(*) FROM report_photos p WHERE p.report_id = r.id) AS photo_count"
-        " FROM reports r JOIN members m ON m.id = r.member_id"
-        " JOIN units u ON u.code = r.unit_code"
-        " WHERE (:first IS NULL OR r.period_date >= :first)"
-        " AND (:last IS NULL OR r.period_date <= :last)"
-        " ORDER BY r.id",
-        {
-            "first": first_day.isoformat() if first_day else None,
-            "last": last_day.isoformat() if last_day else None,
-        },
-    )
-    return [
-        ExportRow(_report(row), row["reporter_name"], row["unit_name"], row["photo_count"])
-        for row in rows
-    ]
 
 
 async def report_id_for_draft(db: Database, draft_id: int, member_id: int) -> int | None:

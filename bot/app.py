@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
@@ -23,14 +22,18 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from domain.catalogue import default_catalogues
+from domain.clock import Clock, SystemClock
 from domain.settings import Settings
-from handlers import errors, gate, join, menu, reports
-from handlers.alerts import deliver_pending_alerts
+from handlers import errors, gate, join, menu
+from handlers.alerts import render_carried_over
 from handlers.context import BotApplication, BotContext, Services, services_of
+from handlers.outbox import OutboxSender
+from handlers.report import answers, resume
+from presentation.callbacks import ChooseLanguage, unpack
 from presentation.i18n import Translator
 from presentation.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
-from storage.catalogue import seed_catalogues
-from storage.db import Database, utc_now
+from storage.catalogue import all_catalogues, seed_catalogues
+from storage.db import Database
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
@@ -49,14 +52,16 @@ COMMANDS = (
     ("language", "command.language"),
     ("help", "command.help"),
 )
-ALERT_RETRY_INTERVAL = timedelta(minutes=1)
+# How often the outbox is looked at for messages due: new ones are sent by their
+# producer at once, so this paces retries and catching up after a restart.
+OUTBOX_INTERVAL = timedelta(seconds=5)
 
 
 def build_application(
     settings: Settings,
     *,
     request: BaseRequest | None = None,
-    now: Callable[[], datetime] = utc_now,
+    clock: Clock | None = None,
     rate_limit: bool = True,
 ) -> BotApplication:
     """Create the Application with its services; nothing is opened until post_init."""
@@ -77,9 +82,18 @@ def build_application(
         # Waits out Telegram's flood limits and retries a 429 instead of failing.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application: BotApplication = builder.build()
-    application.bot_data["services"] = Services(
-        settings=settings, db=Database(settings.db_path), translator=translator, now=now
+    clock = clock or SystemClock()
+    db = Database(settings.db_path, clock)
+    services = Services(
+        settings=settings,
+        db=db,
+        translator=translator,
+        clock=clock,
+        outbox=OutboxSender(db, clock),
     )
+    # Outbox rows queued by an older version carry no text; they are rendered on sending.
+    services.outbox.legacy = lambda row: render_carried_over(services, row)
+    application.bot_data["services"] = services
     register_handlers(application, translator)
     return application
 
@@ -89,10 +103,9 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     # Edited messages are not answers: re-reading one would move a member's draft on.
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 
-    # Group -2: a redelivered update has already done its work; drop it first.
-    application.add_handler(TypeHandler(Update, gate.drop_replayed_update), group=-2)
-    # Group -1: find out who is asking; strangers stop here unless they are joining.
-    application.add_handler(TypeHandler(Update, gate.identify_member), group=-1)
+    # Group -1: drop a redelivered update, find out who is asking (and their draft, in
+    # the same read); strangers stop here unless they are joining.
+    application.add_handler(TypeHandler(Update, gate.admit), group=-1)
 
     # Group 0: the flows. Commands and menu buttons come before the catch-all message
     # handler, so that tapping a menu button mid-report is a command, not an answer.
@@ -102,25 +115,27 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_handler(CommandHandler("cancel", menu.cancel, filters=private))
     application.add_handler(CommandHandler("nothing", menu.nothing_to_report, filters=private))
     application.add_handler(CommandHandler("my", menu.my_reports, filters=private))
-    application.add_handler(CommandHandler("incident", reports.start_incident, filters=private))
-    application.add_handler(CommandHandler("activity", reports.start_activity, filters=private))
+    application.add_handler(CommandHandler("incident", resume.start_incident, filters=private))
+    application.add_handler(CommandHandler("activity", resume.start_activity, filters=private))
     for key, callback in (
-        (MENU_INCIDENT, reports.start_incident),
-        (MENU_ACTIVITY, reports.start_activity),
+        (MENU_INCIDENT, resume.start_incident),
+        (MENU_ACTIVITY, resume.start_activity),
         (MENU_NOTHING, menu.nothing_to_report),
         (MENU_MY, menu.my_reports),
     ):
         button = filters.Text(sorted(translator.all_variants(key)))
         application.add_handler(MessageHandler(private & button, callback))
-    application.add_handler(CallbackQueryHandler(menu.choose_language, pattern=r"^lang:"))
-    application.add_handler(CallbackQueryHandler(reports.on_callback, pattern=r"^r:"))
+    application.add_handler(
+        CallbackQueryHandler(menu.choose_language, pattern=ChooseLanguage.matches)
+    )
+    application.add_handler(CallbackQueryHandler(answers.on_callback, pattern=_report_button))
     # Last in the group: what no flow took still gets an answer, never silence.
     application.add_handler(CallbackQueryHandler(menu.stale_button))
     application.add_handler(MessageHandler(private & filters.COMMAND, menu.unknown_command))
     application.add_handler(
-        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, reports.on_message)
+        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, answers.on_message)
     )
-    # Group 1: remember the update, so that a replay after a crash is dropped by group -2.
+    # Group 1: remember the update, so that a replay after a crash is dropped by group -1.
     application.add_handler(TypeHandler(Update, gate.remember_update), group=1)
 
     application.add_error_handler(errors.report_error)
@@ -132,18 +147,25 @@ async def _open_services(application: BotApplication) -> None:
     await services.db.open()
     for kind in await seed_catalogues(services.db, default_catalogues()):
         log.info("loaded the default %s catalogue", kind)
+    services.catalogues = await all_catalogues(services.db)
     await set_command_menus(application, services.translator)
     if resumed := await gate.resume_interrupted_updates(application):
         log.info("showed %d member(s) where they were after an interrupted update", resumed)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
-            retry_alerts, interval=ALERT_RETRY_INTERVAL, first=timedelta(seconds=5),
-            name="alerts:retry",
+            drain_outbox, interval=OUTBOX_INTERVAL, first=timedelta(seconds=1),
+            name="outbox:drain",
         )  # fmt: skip
         application.job_queue.run_repeating(
             prune_updates, interval=timedelta(hours=6), first=timedelta(minutes=1),
             name="updates:prune",
         )  # fmt: skip
+
+
+def _report_button(data: object) -> bool:
+    """Whether a button's data is one of the report flow's."""
+    found = unpack(data)
+    return found is not None and hasattr(found, "draft")
 
 
 async def _close_services(application: BotApplication) -> None:
@@ -162,11 +184,11 @@ async def set_command_menus(application: BotApplication, translator: Translator)
         )
 
 
-async def retry_alerts(context: BotContext) -> None:
-    """Send alerts that failed before (Telegram down, 5xx, restart mid-send)."""
-    sent = await deliver_pending_alerts(context.bot, context.services)
+async def drain_outbox(context: BotContext) -> None:
+    """Send proactive messages that are due: new ones, retries, those a restart left."""
+    sent = await context.services.outbox.drain(context.bot)
     if sent:
-        log.info("sent %d pending alert(s)", sent)
+        log.info("sent %d message(s) from the outbox", sent)
 
 
 async def prune_updates(context: BotContext) -> None:

@@ -16,6 +16,7 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.request import BaseRequest
 
 from domain.catalogue import default_catalogues
+from domain.clock import Clock, SystemClock
 from domain.invites import hash_invite_code, invite_link, new_invite_code, parse_expiry
 from domain.models import Role, Unit
 from domain.settings import Settings, SettingsError, load_settings
@@ -24,7 +25,7 @@ from presentation.export import write_reports_csv
 from presentation.i18n import Translator
 from presentation.render import local_time
 from storage.catalogue import all_catalogues, seed_catalogues
-from storage.db import Database, utc_now
+from storage.db import Database
 from storage.export import iterate_export_rows
 from storage.members import create_invite
 from storage.units import all_units, get_unit, upsert_units
@@ -60,11 +61,14 @@ def main(
     environ: Mapping[str, str] | None = None,
     env_file: Path | None = Path(".env"),
     request: BaseRequest | None = None,
+    clock: Clock | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
     """Parse the command line and run one command; returns the exit status."""
     args = _parser().parse_args(argv)
+    # The one clock, for every timestamp a command writes (tests hand in their own).
+    args.clock = clock or SystemClock()
     command = args.command or "run"
     try:
         settings = load_settings(environ, env_file, require_token=command in ("run", "invite"))
@@ -102,15 +106,15 @@ def _database_exists(settings: Settings, t: Translator, err: TextIO) -> bool:
     return False
 
 
-async def _open(settings: Settings) -> Database:
-    db = Database(settings.db_path)
+async def _open(settings: Settings, clock: Clock) -> Database:
+    db = Database(settings.db_path, clock)
     await db.open()
     await seed_catalogues(db, default_catalogues())
     return db
 
 
-async def _existing_units(settings: Settings) -> list[Unit]:
-    db = await _open(settings)
+async def _existing_units(settings: Settings, clock: Clock) -> list[Unit]:
+    db = await _open(settings, clock)
     try:
         return await all_units(db)
     finally:
@@ -133,7 +137,7 @@ async def import_units(
         print(t.plain(lang, "cli.cannot_read", path=args.file, error=error.strerror), file=err)
         return 1
     # A new deployment's first import may be refused: leave no database behind then.
-    existing = await _existing_units(settings) if settings.db_path.exists() else []
+    existing = await _existing_units(settings, args.clock) if settings.db_path.exists() else []
     parsed = parse_units_csv(raw, existing)
     if parsed.problems:
         print(t.plain(lang, "units.refused", path=args.file, count=len(parsed.problems)), file=err)
@@ -141,7 +145,7 @@ async def import_units(
             reason = t.plain(lang, problem.reason, **problem.values)
             print(t.plain(lang, "units.problem", line=problem.line, reason=reason), file=err)
         return 1
-    db = await _open(settings)
+    db = await _open(settings, args.clock)
     try:
         added, updated = await upsert_units(db, parsed.units)
     finally:
@@ -167,7 +171,7 @@ async def make_invite(
         return 2
     if not _database_exists(settings, t, err):
         return 1
-    db = await _open(settings)
+    db = await _open(settings, args.clock)
     try:
         unit = await get_unit(db, args.unit)
         if unit is None:
@@ -193,7 +197,7 @@ async def make_invite(
             )
             return 1
         code = new_invite_code()
-        expires_at = utc_now() + lifetime
+        expires_at = args.clock.now() + lifetime
         await create_invite(db, hash_invite_code(code), unit.code, Role(args.role), expires_at)
     finally:
         await db.close()
@@ -226,7 +230,7 @@ async def export_reports(
         return 2
     if not _database_exists(settings, t, err):
         return 1
-    db = await _open(settings)
+    db = await _open(settings, args.clock)
     try:
         catalogues = await all_catalogues(db)
         async with aclosing(iterate_export_rows(db, args.first_day, args.last_day)) as rows:

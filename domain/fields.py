@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
+from domain.clock import Moment
 from domain.forms import MAX_PHOTOS, Field, FieldKind
+from domain.values import Address, Duration, NoPlace, PhotoRef, Photos, Pin, Value
 
 # Button values with a meaning of their own; catalogue codes are upper case, so no clash.
 SKIP = "_skip"
@@ -70,14 +70,14 @@ Answer = Button | Text | Location | PhotoAnswer | Unsupported
 class Accept:
     """Store the value and move on."""
 
-    value: Any
+    value: Value | None
 
 
 @dataclass(frozen=True)
 class Keep:
     """Store the value but stay on the field (more photos may come)."""
 
-    value: Any
+    value: Value
     notice: str
     values: Mapping[str, object] = field(default_factory=dict)
 
@@ -250,22 +250,7 @@ def parse_count(text: str) -> int | None:
     return number if 1 <= number <= 999 else None
 
 
-@dataclass(frozen=True)
-class Clock:
-    """The moment an answer is judged against, and the zone people live in."""
-
-    now: datetime
-    zone: ZoneInfo
-
-    @property
-    def today(self) -> date:
-        return self.now.astimezone(self.zone).date()
-
-    def local(self, day: date, moment: time) -> datetime:
-        return datetime.combine(day, moment, tzinfo=self.zone)
-
-
-def _check_moment(moment: datetime, clock: Clock) -> Reject | None:
+def _check_moment(moment: datetime, clock: Moment) -> Reject | None:
     if moment > clock.now + CLOCK_SLACK:
         return Reject("error.future")
     if moment < clock.now - MAX_AGE:
@@ -273,7 +258,7 @@ def _check_moment(moment: datetime, clock: Clock) -> Reject | None:
     return None
 
 
-def _check_day(day: date, clock: Clock) -> Reject | None:
+def _check_day(day: date, clock: Moment) -> Reject | None:
     if day > clock.today:
         return Reject("error.future")
     if day < clock.today - MAX_AGE:
@@ -284,16 +269,16 @@ def _check_day(day: date, clock: Clock) -> Reject | None:
 def interpret(
     spec: Field,
     mode: str,
-    current: Any,
+    current: Value | None,
     answer: Answer,
-    clock: Clock,
+    clock: Moment,
     choices: Collection[str] = (),
 ) -> Outcome:
     """Decide what an answer to a field means: a value, another question, or an error."""
     if isinstance(answer, Button) and answer.value == SKIP:
-        if spec.kind is FieldKind.PHOTOS and current:
+        if spec.kind is FieldKind.PHOTOS and isinstance(current, tuple) and current:
             # An older prompt's Skip tapped after sending photos: keep them, never drop.
-            return Accept(list(current))
+            return Accept(current)
         return Accept(None) if spec.optional else Reject("error.required")
     if isinstance(answer, Unsupported):
         return Reject("error.unsupported")
@@ -329,10 +314,10 @@ def _typed_text(answer: Answer) -> str | None:
     return answer.text if isinstance(answer, Text) else None
 
 
-def _when(mode: str, answer: Answer, clock: Clock) -> Outcome:
+def _when(mode: str, answer: Answer, clock: Moment) -> Outcome:
     if isinstance(answer, Button):
         if answer.value == NOW:
-            return Accept(clock.now.isoformat())
+            return Accept(clock.now)
         if answer.value == TODAY:
             return Switch("time")
         if answer.value == OTHER:
@@ -352,15 +337,15 @@ def _when(mode: str, answer: Answer, clock: Clock) -> Outcome:
         return Reject("error.bad_datetime" if mode == "datetime" else "error.bad_time")
     if problem := _check_moment(when, clock):
         return problem
-    return Accept(when.isoformat())
+    return Accept(when)
 
 
-def _day(mode: str, answer: Answer, clock: Clock) -> Outcome:
+def _day(mode: str, answer: Answer, clock: Moment) -> Outcome:
     if isinstance(answer, Button):
         if answer.value == TODAY:
-            return Accept(clock.today.isoformat())
+            return Accept(clock.today)
         if answer.value == YESTERDAY:
-            return Accept((clock.today - timedelta(days=1)).isoformat())
+            return Accept(clock.today - timedelta(days=1))
         if answer.value == OTHER:
             return Switch("date")
         return Reject("error.use_buttons")
@@ -372,13 +357,13 @@ def _day(mode: str, answer: Answer, clock: Clock) -> Outcome:
         return Reject("error.bad_date")
     if problem := _check_day(day, clock):
         return problem
-    return Accept(day.isoformat())
+    return Accept(day)
 
 
 def _duration(answer: Answer) -> Outcome:
     if isinstance(answer, Button):
         if answer.value in DURATION_CHOICES:
-            return Accept({"minutes": int(answer.value), "span": None})
+            return Accept(Duration(int(answer.value)))
         return Reject("error.use_buttons")
     text = _typed_text(answer)
     if text is None:
@@ -386,7 +371,7 @@ def _duration(answer: Answer) -> Outcome:
     parsed = parse_duration(text)
     if parsed is None:
         return Reject("error.bad_duration")
-    return Accept({"minutes": parsed[0], "span": parsed[1]})
+    return Accept(Duration(parsed[0], parsed[1]))
 
 
 def _count(answer: Answer) -> Outcome:
@@ -405,25 +390,25 @@ def _count(answer: Answer) -> Outcome:
 
 def _place(spec: Field, answer: Answer) -> Outcome:
     if isinstance(answer, Button):
-        return Accept({"none": True}) if answer.value == NONE else Reject("error.use_buttons")
+        return Accept(NoPlace()) if answer.value == NONE else Reject("error.use_buttons")
     if isinstance(answer, Location):
         if not (-90 <= answer.latitude <= 90 and -180 <= answer.longitude <= 180):
             return Reject("error.bad_location")
-        return Accept({"lat": answer.latitude, "lon": answer.longitude, "title": answer.title})
+        return Accept(Pin(answer.latitude, answer.longitude, answer.title))
     text = _typed_text(answer)
     if text is None:
         return Reject("error.need_place")
-    return _checked_text(spec, text, lambda value: {"address": value})
+    return _checked_text(spec, text, Address)
 
 
 def _text(spec: Field, answer: Answer) -> Outcome:
     text = _typed_text(answer)
     if text is None:
         return Reject("error.need_text")
-    return _checked_text(spec, text, lambda value: value)
+    return _checked_text(spec, text, str)
 
 
-def _checked_text(spec: Field, text: str, wrap: Any) -> Outcome:
+def _checked_text(spec: Field, text: str, wrap: Callable[[str], Value]) -> Outcome:
     value = text.strip()
     if not value:
         return Reject("error.empty")
@@ -433,19 +418,19 @@ def _checked_text(spec: Field, text: str, wrap: Any) -> Outcome:
     return Accept(wrap(value))
 
 
-def _photos(current: Any, answer: Answer) -> Outcome:
-    photos: list[list[str]] = list(current or [])
+def _photos(current: Value | None, answer: Answer) -> Outcome:
+    photos: Photos = current if isinstance(current, tuple) else ()
     if isinstance(answer, Button):
         if answer.value == DONE:
             return Accept(photos or None)
         if answer.value == CLEAR:
-            return Keep([], "photos.cleared")
+            return Keep((), "photos.cleared")
         return Reject("error.use_buttons")
     if isinstance(answer, PhotoAnswer):
         if len(photos) >= MAX_PHOTOS:
             return Reject("error.too_many_photos", {"limit": MAX_PHOTOS})
-        if any(stored[1] == answer.file_unique_id for stored in photos):
+        if any(stored.unique_id == answer.file_unique_id for stored in photos):
             return Keep(photos, "photos.duplicate", {"count": len(photos)})
-        photos.append([answer.file_id, answer.file_unique_id, answer.kind])
+        photos = (*photos, PhotoRef(answer.file_id, answer.file_unique_id, answer.kind))
         return Keep(photos, "photos.received", {"count": len(photos), "limit": MAX_PHOTOS})
     return Reject("error.need_photo")

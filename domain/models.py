@@ -10,9 +10,29 @@ from typing import Any
 
 
 class Role(StrEnum):
-    MEMBER = "member"
+    MEMBER = "member"  # tổ viên
+    LEADER = "leader"  # tổ trưởng: reports, and sees the team's reports
+    DEPUTY = "deputy"  # tổ phó: as the leader
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+
+
+class ReportStatus(StrEnum):
+    """A report's review lifecycle; domain/review.py says which moves are allowed."""
+
+    SUBMITTED = "submitted"
+    RETURNED = "returned"  # asked for more information: reopened for the reporter
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class AlertState(StrEnum):
+    """An urgent incident's own lifecycle, beside its review."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ class Draft:
     mode: str
     editing: bool
     data: Mapping[str, Any]
+    report_id: int | None = None  # set when the draft reopens a submitted report
 
 
 @dataclass(frozen=True)
@@ -103,7 +124,8 @@ class Report:
     urgent: bool
     participants: int | None
     duration_minutes: int | None
-    status: str
+    status: ReportStatus
+    alert_state: AlertState | None = None
     photos: tuple[Photo, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
 

@@ -1,67 +1,75 @@
-"""From a finished form's answers to the report that storage keeps."""
+"""From a finished form's answers to the report that storage keeps: the one mapping."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from domain.forms import Form
 from domain.models import NewReport, Photo
+from domain.values import Address, Duration, NoPlace, PhotoRef, Pin, Value, decode_answers
+
+T = TypeVar("T")
 
 
-def missing_fields(form: Form, data: Mapping[str, Any]) -> list[str]:
-    """Keys of required fields that have no answer yet."""
-    return [f.key for f in form.fields if not f.optional and data.get(f.key) is None]
+def place_columns(place: Value | None) -> dict[str, Any]:
+    """Latitude, longitude and address of an answered place; a venue's title is its address."""
+    match place:
+        case Pin(latitude, longitude, title):
+            return {"latitude": latitude, "longitude": longitude, "address": title}
+        case Address(text):
+            return {"address": text}
+        case NoPlace() | None:
+            return {}
+    raise TypeError(f"not a place: {place!r}")
 
 
-def _place(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    if not value or value.get("none"):
-        return {}
-    return {
-        "latitude": value.get("lat"),
-        "longitude": value.get("lon"),
-        "address": value.get("address") or value.get("title"),
-    }
+def _photos(value: Value | None) -> tuple[Photo, ...]:
+    refs = value if isinstance(value, tuple) else ()
+    return tuple(Photo(p.file_id, p.unique_id, p.kind) for p in refs if isinstance(p, PhotoRef))
 
 
-def _photos(value: list[list[str]] | None) -> tuple[Photo, ...]:
-    # Drafts saved before documents were told apart hold [file_id, unique_id] only.
-    return tuple(Photo(p[0], p[1], p[2] if len(p) > 2 else "photo") for p in value or ())
+def _as(kind: type[T], value: Value | None) -> T:
+    if not isinstance(value, kind):
+        raise TypeError(f"expected {kind.__name__}, got {value!r}")
+    return value
 
 
 def new_report(form: Form, data: Mapping[str, Any], zone: ZoneInfo) -> NewReport:
     """Map a form's answers onto report columns; the answers are kept whole as well."""
+    answers = decode_answers(form, data)
     if form.kind == "incident":
-        occurred = datetime.fromisoformat(data["when"])
+        occurred = _as(datetime, answers["when"])
+        people = answers["people"]
         return NewReport(
             kind=form.kind,
-            category_code=data["cat"],
+            category_code=_as(str, answers["cat"]),
             occurred_at=occurred,
             period_date=occurred.astimezone(zone).date(),
-            description=data["desc"],
-            people=data.get("people"),
-            action_taken=data["action"],
-            urgent=bool(data["urgent"]),
-            photos=_photos(data.get("photos")),
+            description=_as(str, answers["desc"]),
+            people=people if isinstance(people, str) else None,
+            action_taken=_as(str, answers["action"]),
+            urgent=answers["urgent"] is True,
+            photos=_photos(answers["photos"]),
             data=dict(data),
-            **_place(data.get("place")),
+            **place_columns(answers["place"]),
         )
     if form.kind == "activity":
-        day = date.fromisoformat(data["day"])
-        span = data["span"]
-        start = time.fromisoformat(span["span"][:5]) if span.get("span") else time(0, 0)
+        day = _as(date, answers["day"])
+        span = _as(Duration, answers["span"])
+        start = time.fromisoformat(span.span[:5]) if span.span else time(0, 0)
         return NewReport(
             kind=form.kind,
-            category_code=data["type"],
+            category_code=_as(str, answers["type"]),
             occurred_at=datetime.combine(day, start, tzinfo=zone),
             period_date=day,
-            description=data["summary"],
-            participants=int(data["count"]),
-            duration_minutes=int(span["minutes"]),
-            photos=_photos(data.get("photos")),
+            description=_as(str, answers["summary"]),
+            participants=_as(int, answers["count"]),
+            duration_minutes=span.minutes,
+            photos=_photos(answers["photos"]),
             data=dict(data),
-            **_place(data.get("place")),
+            **place_columns(answers["place"]),
         )
     raise ValueError(f"no report mapping for form {form.kind!r}")

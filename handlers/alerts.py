@@ -1,90 +1,91 @@
-"""Sending urgent alerts from the outbox, now and again until each one is delivered."""
+"""Urgent alerts: one outbox message per supervisor, made with the report that causes them."""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
-from telegram import Bot, InputMediaPhoto
-from telegram.error import BadRequest, Forbidden, TelegramError
-
-from domain.models import Photo
+from domain.forms import FORMS
+from domain.models import Member, Unit
+from domain.outbox import Attachment, Document, Location, OutboxItem, Payload, Photos
+from domain.reporting import place_columns
+from domain.values import decode_answers
 from handlers.context import Services
 from presentation.render import FormRenderer
-from storage.alerts import mark_alert_failed, mark_alert_sent, pending_alerts
-from storage.catalogue import catalogue_items
 from storage.members import member_by_id
+from storage.outbox import OutboxRow
 from storage.reports import get_report
 from storage.units import get_unit
 
-log = logging.getLogger(__name__)
+PURPOSE = "alert"
 
 
-async def deliver_pending_alerts(bot: Bot, services: Services, report_id: int | None = None) -> int:
-    """Send every pending alert (or one report's); returns how many were sent.
-
-    An alert is marked sent right after its text goes out; the location and photos
-    that follow are a courtesy and are not retried, so a retry never repeats the alert.
-    """
-    # One sender at a time: the retry job and a submit must not both take the same row.
-    async with services.alert_lock:
-        return await _deliver(bot, services, report_id)
+def alert_key(report_id: int, recipient_id: int) -> str:
+    return f"{PURPOSE}:{report_id}:{recipient_id}"
 
 
-async def _deliver(bot: Bot, services: Services, report_id: int | None) -> int:
-    db, t, zone = services.db, services.translator, services.settings.timezone
-    sent = 0
-    catalogues = {"incident": await catalogue_items(db, "incident")}
-    for delivery in await pending_alerts(db, report_id):
-        report = await get_report(db, delivery.report_id)
-        reporter = await member_by_id(db, report.member_id) if report else None
-        if report is None or reporter is None:
-            await mark_alert_failed(db, delivery.id, "report or reporter missing", permanent=True)
-            continue
-        recipient = delivery.recipient
-        renderer = FormRenderer(t, recipient.language, zone, catalogues)
-        text = renderer.alert(report, reporter, await get_unit(db, report.unit_code))
-        try:
-            await bot.send_message(recipient.chat_id, text)
-        except (Forbidden, BadRequest) as error:
-            # Blocked the bot or the chat is gone: retrying cannot help.
-            await mark_alert_failed(db, delivery.id, str(error), permanent=True)
-            log.error(
-                "urgent alert %s for report %s could not reach member %s: %s",
-                delivery.id, report.id, recipient.id, error,
-            )  # fmt: skip
-            continue
-        except TelegramError as error:
-            # A time-out may hide a message that did arrive: retrying risks a duplicate,
-            # giving up risks a lost urgent alert, and the duplicate is the lesser harm.
-            if await mark_alert_failed(db, delivery.id, str(error), permanent=False):
-                log.error("urgent alert %s given up after a day: %s", delivery.id, error)
-            else:
-                log.warning("urgent alert %s will be retried: %s", delivery.id, error)
-            continue
-        await mark_alert_sent(db, delivery.id)
-        sent += 1
-        await _send_extras(bot, recipient.chat_id, report.latitude, report.longitude, report.photos)
-    return sent
+def _attachments(kind: str, data: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    """The pin and the photos that follow an alert's text."""
+    answers = decode_answers(FORMS[kind], data)
+    found: list[Attachment] = []
+    place = place_columns(answers.get("place"))
+    if place.get("latitude") is not None and place.get("longitude") is not None:
+        found.append(Location(place["latitude"], place["longitude"]))
+    photos = answers.get("photos")
+    refs = photos if isinstance(photos, tuple) else ()
+    # A file id only works with the method of its kind: photos as an album, images
+    # that were sent as files one by one as documents.
+    pictures = tuple(p.file_id for p in refs if getattr(p, "kind", "") == "photo")
+    if pictures:
+        found.append(Photos(pictures))
+    found.extend(Document(p.file_id) for p in refs if getattr(p, "kind", "") == "document")
+    return tuple(found)
 
 
-async def _send_extras(
-    bot: Bot,
-    chat_id: int,
-    latitude: float | None,
-    longitude: float | None,
-    photos: tuple[Photo, ...],
-) -> None:
-    try:
-        if latitude is not None and longitude is not None:
-            await bot.send_location(chat_id, latitude=latitude, longitude=longitude)
-        # A file id only works with the method of its kind: photos as an album,
-        # images that were sent as files one by one as documents.
-        pictures = [p for p in photos if p.kind == "photo"]
-        if len(pictures) == 1:
-            await bot.send_photo(chat_id, pictures[0].file_id)
-        elif pictures:
-            await bot.send_media_group(chat_id, [InputMediaPhoto(p.file_id) for p in pictures])
-        for document in (p for p in photos if p.kind == "document"):
-            await bot.send_document(chat_id, document.file_id)
-    except TelegramError as error:
-        log.warning("alert extras to chat %s not sent: %s", chat_id, error)
+def alert_items(
+    services: Services,
+    report_id: int,
+    data: Mapping[str, Any],
+    reporter: Member,
+    unit: Unit,
+    submitted: datetime,
+    recipients: Sequence[Member],
+) -> list[OutboxItem]:
+    """One alert per recipient, each in the recipient's language."""
+    attachments = _attachments("incident", data)
+    items = []
+    for recipient in recipients:
+        renderer = FormRenderer(
+            services.translator, recipient.language, services.settings.timezone,
+            services.catalogues,
+        )  # fmt: skip
+        text = renderer.alert(report_id, "incident", data, reporter, unit, submitted)
+        items.append(
+            OutboxItem(
+                key=alert_key(report_id, recipient.id),
+                purpose=PURPOSE,
+                chat_id=recipient.chat_id,
+                payload=Payload(text, attachments=attachments),
+                recipient_id=recipient.id,
+                report_id=report_id,
+            )
+        )
+    return items
+
+
+async def render_carried_over(services: Services, row: OutboxRow) -> Payload | None:
+    """An alert queued by an older version, which stored no text: render it now."""
+    item = row.item
+    if item.purpose != PURPOSE or item.report_id is None or item.recipient_id is None:
+        return None
+    report = await get_report(services.db, item.report_id)
+    recipient = await member_by_id(services.db, item.recipient_id)
+    reporter = await member_by_id(services.db, report.member_id) if report else None
+    unit = await get_unit(services.db, report.unit_code) if report else None
+    if report is None or recipient is None or reporter is None or unit is None:
+        return None
+    items = alert_items(
+        services, report.id, report.data, reporter, unit, report.submitted_at, [recipient]
+    )
+    return items[0].payload

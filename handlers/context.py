@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from domain.fields import Clock
-from domain.models import Member
+from domain.clock import Clock, Moment
+from domain.models import CatalogueItem, Draft, Member
 from domain.settings import Settings
+from handlers.outbox import OutboxSender
 from presentation.i18n import Translator
+from presentation.render import FormRenderer
 from storage.db import Database
+from storage.updates import Origin
 
 
 @dataclass
@@ -24,12 +26,18 @@ class Services:
     settings: Settings
     db: Database
     translator: Translator
-    now: Callable[[], datetime]
-    alert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    clock: Clock
+    outbox: OutboxSender
+    # The deployment's catalogues, read once at start-up: every question and summary
+    # needs them, and they change only with a new version of the defaults.
+    catalogues: Mapping[str, Sequence[CatalogueItem]] = field(default_factory=dict)
+
+    def items(self, kind: str) -> Sequence[CatalogueItem]:
+        return self.catalogues.get(kind, ())
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """Context with the services and the member who sent the update, if registered."""
+    """Context with the services, and the member and draft of the update, once known."""
 
     def __init__(
         self,
@@ -39,6 +47,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.member: Member | None = None
+        # The member's draft as the gate read it with the member, in the same read.
+        self.draft: Draft | None = None
 
     @property
     def services(self) -> Services:
@@ -62,14 +72,26 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """The member's language, or the deployment's for a stranger."""
         return self.member.language if self.member else self.settings.language
 
-    def clock(self) -> Clock:
-        return Clock(self.services.now(), self.settings.timezone)
+    def moment(self) -> Moment:
+        """The clock read now, in the deployment's zone: what answers are judged against."""
+        return Moment.of(self.services.clock, self.settings.timezone)
 
     def registered_member(self) -> Member:
         """The sender; the access gate has already refused strangers."""
         if self.member is None:
             raise RuntimeError("handler reached without a registered member")
         return self.member
+
+    def renderer(self) -> FormRenderer:
+        return FormRenderer(self.t, self.language, self.settings.timezone, self.services.catalogues)
+
+
+def origin_of(update: Update) -> Origin | None:
+    """The once-key and reply address of an update that may change state."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    return Origin(update.update_id, chat.id, user.id)
 
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]

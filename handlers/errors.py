@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from handlers.context import BotContext
-from handlers.reports import show_where_member_is
+from handlers.report.resume import show_where_member_is
 from storage.members import member_by_telegram_id
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from domain.invites import hash_invite_code, looks_like_invite_code
-from handlers.context import BotContext
+from handlers.context import BotContext, origin_of
 from presentation.keyboards import main_keyboard
 from storage.members import Joiner, JoinOutcome, redeem_invite
 from storage.units import get_unit
@@ -44,9 +44,7 @@ async def start(update: Update, context: BotContext) -> None:
         username=user.username,
         language=context.settings.language,
     )
-    result = await redeem_invite(
-        context.db, hash_invite_code(code), joiner, context.services.now(), update.update_id
-    )
+    result = await redeem_invite(context.db, hash_invite_code(code), joiner, origin_of(update))
     if result.outcome in _REFUSALS:
         await message.reply_text(t.html(context.language, _REFUSALS[result.outcome]))
         return

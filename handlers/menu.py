@@ -8,16 +8,14 @@ from telegram import InlineKeyboardMarkup, Update
 
 from domain.models import Role
 from domain.settings import SUPPORTED_LANGUAGES
-from handlers.context import BotContext
-from handlers.reports import reply_keyboard_for
+from handlers.context import BotContext, origin_of
+from handlers.report.prompts import reply_keyboard_for
+from presentation.callbacks import ChooseLanguage
 from presentation.keyboards import callback_button, close_buttons, main_keyboard
-from presentation.render import FormRenderer, local_day
-from storage.catalogue import all_catalogues
+from presentation.render import local_day
 from storage.drafts import discard_draft
 from storage.members import set_language
 from storage.reports import recent_reports, record_nothing
-
-LANGUAGE_PREFIX = "lang:"
 
 
 async def show_help(update: Update, context: BotContext) -> None:
@@ -26,7 +24,7 @@ async def show_help(update: Update, context: BotContext) -> None:
     key = "help.member" if member.role is Role.MEMBER else "help.supervisor"
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        context.t.html(member.language, key), reply_markup=await reply_keyboard_for(context)
+        context.t.html(member.language, key), reply_markup=reply_keyboard_for(context)
     )
 
 
@@ -34,7 +32,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
     """Offer the supported languages as buttons."""
     t, language = context.t, context.registered_member().language
     buttons = [
-        callback_button(t.plain(code, "language.name"), f"{LANGUAGE_PREFIX}{code}")
+        callback_button(t.plain(code, "language.name"), ChooseLanguage(code).pack())
         for code in SUPPORTED_LANGUAGES
     ]
     assert update.effective_message is not None
@@ -46,9 +44,10 @@ async def ask_language(update: Update, context: BotContext) -> None:
 async def choose_language(update: Update, context: BotContext) -> None:
     """Store the chosen language and show the keyboard in it."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     member = context.registered_member()
-    language = query.data.removeprefix(LANGUAGE_PREFIX)
+    data = ChooseLanguage.unpack(query.data)
+    language = data.language if data is not None else ""
     if language not in SUPPORTED_LANGUAGES:
         await query.answer(context.t.plain(member.language, "error.stale_button"))
         return
@@ -60,7 +59,7 @@ async def choose_language(update: Update, context: BotContext) -> None:
     await context.bot.send_message(
         update.effective_chat.id,
         context.t.html(language, "language.set"),
-        reply_markup=await reply_keyboard_for(context),
+        reply_markup=reply_keyboard_for(context),
     )
 
 
@@ -68,6 +67,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     """Discard the member's draft, if any."""
     member = context.registered_member()
     discarded = await discard_draft(context.db, member.id)
+    context.draft = None
     assert update.effective_message is not None
     await update.effective_message.reply_text(
         context.t.html(member.language, "cancel.done" if discarded else "cancel.nothing"),
@@ -78,15 +78,13 @@ async def cancel(update: Update, context: BotContext) -> None:
 async def nothing_to_report(update: Update, context: BotContext) -> None:
     """Record "nothing to report" for today, once however often it is tapped."""
     member = context.registered_member()
-    clock = context.clock()
-    created, number = await record_nothing(
-        context.db, member, clock.today, clock.now, update.update_id
-    )
+    today = context.moment().today
+    created, number = await record_nothing(context.db, member, today, origin_of(update))
     key = "nothing.recorded" if created else "nothing.already"
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        context.t.html(member.language, key, day=local_day(clock.today), number=number),
-        reply_markup=await reply_keyboard_for(context),
+        context.t.html(member.language, key, day=local_day(today), number=number),
+        reply_markup=reply_keyboard_for(context),
     )
 
 
@@ -95,7 +93,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
         context.t.html(context.registered_member().language, "command.unknown"),
-        reply_markup=await reply_keyboard_for(context),
+        reply_markup=reply_keyboard_for(context),
     )
 
 
@@ -115,13 +113,12 @@ async def my_reports(update: Update, context: BotContext) -> None:
     if not reports:
         await update.effective_message.reply_text(
             context.t.html(member.language, "my.empty"),
-            reply_markup=await reply_keyboard_for(context),
+            reply_markup=reply_keyboard_for(context),
         )
         return
-    catalogues = await all_catalogues(context.db)
-    renderer = FormRenderer(context.t, member.language, context.settings.timezone, catalogues)
+    renderer = context.renderer()
     lines = "\n".join(renderer.report_line(report) for report in reports)
     await update.effective_message.reply_text(
         context.t.html(member.language, "my.list", lines=lines),
-        reply_markup=await reply_keyboard_for(context),
+        reply_markup=reply_keyboard_for(context),
     )

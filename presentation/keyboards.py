@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import InlineKeyboardButton, KeyboardButton, Message, ReplyKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
 from telegram.error import BadRequest
 
+from domain.outbox import Button, LinkButton
 from presentation.i18n import Translator
 
 # Telegram refuses callback data longer than this many bytes.
@@ -48,3 +55,20 @@ def callback_button(text: str, data: str) -> InlineKeyboardButton:
     if len(data.encode("utf-8")) > CALLBACK_DATA_LIMIT:
         raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {data!r}")
     return InlineKeyboardButton(text, callback_data=data)
+
+
+def inline_markup(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """Inline buttons of a proactive message, checked against Telegram's limits."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.text, url=b.url)
+                if isinstance(b, LinkButton)
+                else callback_button(b.text, b.data)
+                for b in row
+            ]
+            for row in rows
+        ]
+    )

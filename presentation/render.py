@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from domain.forms import FORMS, Field, FieldKind, Form
 from domain.models import CatalogueItem, Member, Report, Unit
+from domain.values import Address, Duration, NoPlace, Pin, Place, Value, decode_answers
 from presentation.i18n import Html, Translator
 
 # Free text is cut in listings so that a summary never nears Telegram's 4096 limit.
@@ -47,40 +48,38 @@ class FormRenderer:
         self.zone = zone
         self.catalogues = catalogues
 
-    def value(self, spec: Field, value: Any) -> Html:
+    def value(self, spec: Field, value: Value | None) -> Html:
         """One answer as HTML; user text is escaped by the translator."""
         t, lang = self.t, self.language
-        if value is None or value == []:
-            return t.html(lang, "value.none")
-        match spec.kind:
-            case FieldKind.CHOICE if spec.catalogue:
+        match value:
+            case None | ():
+                return t.html(lang, "value.none")
+            case bool() if spec.kind is FieldKind.YESNO:
+                return t.html(lang, spec.options[0 if value else 1].label)
+            case str() if spec.catalogue:
                 name = catalogue_name(self.catalogues.get(spec.catalogue, ()), value, lang)
                 return t.html(lang, "value.text", text=name)
-            case FieldKind.CHOICE:
+            case str() if spec.kind is FieldKind.CHOICE:
                 option = next((o for o in spec.options if o.value == value), None)
                 return t.html(lang, option.label if option else "value.none")
-            case FieldKind.YESNO:
-                return t.html(lang, spec.options[0 if value else 1].label)
-            case FieldKind.WHEN:
-                moment = local_time(datetime.fromisoformat(value), self.zone)
-                return t.html(lang, "value.text", text=moment)
-            case FieldKind.DAY:
-                return t.html(lang, "value.text", text=local_day(date.fromisoformat(value)))
-            case FieldKind.DURATION:
-                key = "value.duration_span" if value.get("span") else "value.duration"
-                duration = self.duration(int(value["minutes"]))
-                return t.html(lang, key, duration=duration, span=value.get("span"))
-            case FieldKind.COUNT:
-                return t.html(lang, "value.count", count=value)
-            case FieldKind.PLACE if spec.optional and value.get("none"):
-                return t.html(lang, "value.none")
-            case FieldKind.PLACE:
-                return self.place(value)
-            case FieldKind.TEXT:
+            case str():
                 return t.html(lang, "value.text", text=value)
-            case FieldKind.PHOTOS:
+            case datetime():
+                return t.html(lang, "value.text", text=local_time(value, self.zone))
+            case date():
+                return t.html(lang, "value.text", text=local_day(value))
+            case Duration(minutes, span):
+                key = "value.duration_span" if span else "value.duration"
+                return t.html(lang, key, duration=self.duration(minutes), span=span)
+            case int():
+                return t.html(lang, "value.count", count=value)
+            case NoPlace() if spec.optional:
+                return t.html(lang, "value.none")
+            case Pin() | Address() | NoPlace():
+                return self.place(value)
+            case tuple():
                 return t.html(lang, "value.photos", count=len(value))
-        raise AssertionError(spec.kind)  # pragma: no cover
+        raise AssertionError(value)  # pragma: no cover
 
     def duration(self, total_minutes: int) -> str:
         """ "30 phút", "2 giờ", "1 giờ 30 phút": no zero parts."""
@@ -91,23 +90,29 @@ class FormRenderer:
             return self.t.plain(self.language, "duration.hours", hours=hours)
         return self.t.plain(self.language, "duration.hours_minutes", hours=hours, minutes=minutes)
 
-    def place(self, value: Mapping[str, Any] | None) -> Html:
+    def place(self, value: Place | None) -> Html:
         t, lang = self.t, self.language
-        if not value or value.get("none"):
-            return t.html(lang, "value.place_unknown")
-        if "address" in value:
-            return t.html(lang, "value.text", text=value["address"])
-        return t.html(lang, "value.location", lat=f"{value['lat']:.5f}", lon=f"{value['lon']:.5f}")
+        match value:
+            case Address(text):
+                return t.html(lang, "value.text", text=text)
+            case Pin(latitude, longitude, title) if title:
+                # A venue: its name says more than its coordinates, and it is what the
+                # report stores as the address.
+                return t.html(lang, "value.text", text=title)
+            case Pin(latitude, longitude):
+                return t.html(lang, "value.location", lat=f"{latitude:.5f}", lon=f"{longitude:.5f}")
+        return t.html(lang, "value.place_unknown")
 
     def lines(self, form: Form, data: Mapping[str, Any]) -> Html:
         """Every field of the form with its answer, one per line."""
+        answers = decode_answers(form, data)
         return Html(
             "\n".join(
                 self.t.html(
                     self.language,
                     "summary.line",
                     label=self.t.html(self.language, spec.label),
-                    value=self.value(spec, data.get(spec.key)),
+                    value=self.value(spec, answers[spec.key]),
                 )
                 for spec in form.fields
             )
@@ -122,18 +127,26 @@ class FormRenderer:
             lines=self.lines(form, data),
         )
 
-    def alert(self, report: Report, reporter: Member, unit: Unit | None) -> Html:
+    def alert(
+        self,
+        number: int,
+        kind: str,
+        data: Mapping[str, Any],
+        reporter: Member,
+        unit: Unit,
+        submitted: datetime,
+    ) -> Html:
         """The message a supervisor gets for an urgent incident."""
-        form = FORMS[report.kind]
+        form = FORMS[kind]
         return self.t.html(
             self.language,
             "alert.urgent",
-            number=report.id,
+            number=number,
             title=self.t.html(self.language, form.title),
-            lines=self.lines(form, report.data),
+            lines=self.lines(form, data),
             reporter=reporter.full_name,
-            unit=unit.name if unit else report.unit_code,
-            submitted=local_time(report.submitted_at, self.zone),
+            unit=unit.name,
+            submitted=local_time(submitted, self.zone),
         )
 
     def report_line(self, report: Report) -> Html:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from domain.models import CatalogueItem
-from storage.db import Database
+from storage.db import Database, Tx
 
 
 async def catalogue_items(db: Database, kind: str) -> list[CatalogueItem]:
@@ -33,18 +33,18 @@ async def all_catalogues(db: Database) -> dict[str, list[CatalogueItem]]:
 
 async def seed_catalogue(db: Database, kind: str, items: Sequence[CatalogueItem]) -> bool:
     """Load the default catalogue of a kind if the deployment has none yet."""
-    async with db.transaction() as connection:
-        async with connection.execute(
-            "SELECT 1 FROM catalogue_items WHERE kind = ? LIMIT 1", (kind,)
-        ) as cursor:
-            if await cursor.fetchone():
-                return False
-        await connection.executemany(
+
+    def seed(tx: Tx) -> bool:
+        if tx.one("SELECT 1 FROM catalogue_items WHERE kind = ? LIMIT 1", (kind,)):
+            return False
+        tx.executemany(
             "INSERT INTO catalogue_items (kind, code, name_vi, name_en, position)"
             " VALUES (?, ?, ?, ?, ?)",
             [(kind, i.code, i.name_vi, i.name_en, n) for n, i in enumerate(items)],
         )
-    return True
+        return True
+
+    return await db.write(seed)
 
 
 async def seed_catalogues(

@@ -1,20 +1,37 @@
-"""The SQLite database: one writer connection, one read-only connection, migrations."""
+"""The SQLite database: one writer connection, one read-only connection, migrations.
+
+A storage function hands the database a plain function over a ``Tx``; the whole of it
+runs in the connection's own thread, inside one transaction. That is one thread hop
+per transaction instead of one per statement, which is most of what a write costs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from domain.clock import Clock, SystemClock
+
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
+
+# Another process (the bot and an admin command, or two commands) may hold the file
+# while this one switches it to WAL; SQLite answers "locked" at once there, without
+# waiting out busy_timeout, so the switch is retried for about this long.
+WAL_SWITCH_PATIENCE = 10.0
+BUSY_TIMEOUT_MS = 5000
+# Bookkeeping deferred with Database.defer rides along with the next write, or is
+# written on its own after this many seconds if no write comes.
+DEFER_FLUSH_DELAY = 0.5
 
 
 @dataclass(frozen=True)
@@ -36,18 +53,70 @@ def bundled_migrations() -> list[Migration]:
     return sorted(found, key=lambda migration: migration.version)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+class Tx:
+    """One transaction, as seen by a storage function running in the database's thread.
+
+    ``now`` is read once when the transaction begins, so every timestamp one change
+    writes is the same moment, and comes from the bot's one clock.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, now: datetime) -> None:
+        self.connection = connection
+        self.now = now
+
+    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        return self.connection.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
+        return self.connection.executemany(sql, rows)
+
+    def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.connection.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return list(self.connection.execute(sql, params).fetchall())
+
+    def once(self, key: str) -> bool:
+        """Take a once-key; False if it was taken before, and then nothing should change.
+
+        The key is recorded in this transaction: if the change fails, so does the key.
+        """
+        cursor = self.execute(
+            "INSERT OR IGNORE INTO once_keys (key, taken_at) VALUES (?, ?)",
+            (key, self.now.isoformat()),
+        )
+        return cursor.rowcount == 1
+
+    def taken(self, key: str) -> bool:
+        """Whether a once-key was taken already."""
+        return self.one("SELECT 1 FROM once_keys WHERE key = ?", (key,)) is not None
+
+
+def update_key(update_id: int) -> str:
+    """The once-key of a Telegram update: its change is made once, however often it comes."""
+    return f"update:{update_id}"
+
+
+async def _in_thread(connection: aiosqlite.Connection, work: Callable[[], T]) -> T:
+    # aiosqlite runs everything on its connection's own thread through this queue;
+    # handing it the whole transaction at once is the round-trip saving. The method is
+    # internal to aiosqlite, hence the pinned version and this single place that uses it.
+    return cast(T, await connection._execute(work))  # type: ignore[no-untyped-call]
 
 
 class Database:
-    """Owns the connections; every write runs in BEGIN IMMEDIATE … COMMIT under one lock."""
+    """Owns the connections; every write runs in BEGIN IMMEDIATE … COMMIT, one at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock | None = None) -> None:
         self.path = path
+        self.clock: Clock = clock or SystemClock()
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._deferred: list[tuple[str, Params]] = []
+        self._deferred_tags: set[str] = set()
+        self._flush: asyncio.TimerHandle | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
 
     async def open(self, migrations: Iterable[Migration] | None = None) -> None:
         """Create the file and its folder if needed, set pragmas, apply migrations.
@@ -58,15 +127,11 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = await self._connect()
-            async with self._writer.execute("PRAGMA journal_mode=WAL") as cursor:
-                mode = await cursor.fetchone()
-            if mode is None or str(mode[0]).lower() != "wal":
-                raise sqlite3.OperationalError(f"{self.path}: could not switch to WAL ({mode})")
-            await self._writer.execute("PRAGMA synchronous=FULL")
-            await self._writer.execute("PRAGMA foreign_keys=ON")
-            await self._migrate(bundled_migrations() if migrations is None else list(migrations))
-            # Reads go through their own connection so they never see another
-            # coroutine's half-finished write transaction on the writer.
+            await _in_thread(self._writer, self._prepare_writer)
+            chosen = bundled_migrations() if migrations is None else list(migrations)
+            await _in_thread(self._writer, lambda: self._migrate(chosen))
+            # Reads go through their own connection so they never see a write
+            # transaction half done.
             self._reader = await self._connect()
             await self._reader.execute("PRAGMA query_only=ON")
         except BaseException:
@@ -77,57 +142,89 @@ class Database:
         connection = await aiosqlite.connect(self.path, isolation_level=None)
         try:
             connection.row_factory = sqlite3.Row
-            await connection.execute("PRAGMA busy_timeout=5000")
+            await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except BaseException:
             await connection.close()
             raise
         return connection
 
+    def _prepare_writer(self) -> None:
+        connection = self._require(self._writer)._conn
+        deadline = time.monotonic() + WAL_SWITCH_PATIENCE
+        while True:
+            try:
+                mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise sqlite3.OperationalError(f"{self.path}: could not switch to WAL ({mode})")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA foreign_keys=ON")
+
     async def close(self) -> None:
+        if self._writer is not None and self._deferred:
+            await self.flush_deferred()
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
         for connection in (self._reader, self._writer):
             if connection is not None:
                 await connection.close()
         self._reader = self._writer = None
 
-    async def _migrate(self, migrations: list[Migration]) -> None:
-        writer = self._require(self._writer)
-        await writer.execute(
+    def _migrate(self, migrations: list[Migration]) -> None:
+        connection = self._require(self._writer)._conn
+        connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
         for migration in migrations:
-            async with writer.execute(
+            if connection.execute(
                 "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
-            ) as cursor:
-                if await cursor.fetchone():
-                    continue
+            ).fetchone():
+                continue
             # The script carries its own transaction (executescript would commit each
             # statement) and records itself first: if another process (the bot and an
             # admin command starting together) applied it meanwhile, that insert fails
             # before any of the migration runs, and the migration is simply skipped.
+            # Foreign keys are off while a migration rebuilds tables, as SQLite's
+            # procedure for that requires, and checked whole before it commits.
             record = (
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES "
-                f"({migration.version}, '{migration.name}', '{utc_now().isoformat()}');"
+                f"({migration.version}, '{migration.name}', '{self.clock.now().isoformat()}');"
             )
+            connection.execute("PRAGMA foreign_keys=OFF")
             try:
-                await writer.executescript(f"BEGIN IMMEDIATE;\n{record}\n{migration.sql}\nCOMMIT;")
+                connection.executescript(f"BEGIN IMMEDIATE;\n{record}\n{migration.sql}")
+                if connection.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise sqlite3.IntegrityError(
+                        f"migration {migration.version} ({migration.name}) breaks a foreign key"
+                    )
+                connection.execute("COMMIT")
             except sqlite3.IntegrityError:
-                await self._rollback(writer)
-                async with writer.execute(
-                    "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
-                ) as cursor:
-                    if await cursor.fetchone() is None:
-                        raise
+                self._rollback(connection)
+                if (
+                    connection.execute(
+                        "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+                    ).fetchone()
+                    is None
+                ):
+                    raise
             except BaseException:
-                await self._rollback(writer)
+                self._rollback(connection)
                 raise
+            finally:
+                connection.execute("PRAGMA foreign_keys=ON")
 
     @staticmethod
-    async def _rollback(writer: aiosqlite.Connection) -> None:
+    def _rollback(connection: sqlite3.Connection) -> None:
         # SQLite may already have rolled back (e.g. disk full); a second ROLLBACK would
         # raise and hide the original error.
-        if writer.in_transaction:
-            await writer.execute("ROLLBACK")
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
 
     async def applied_migrations(self) -> list[tuple[int, str]]:
         rows = await self.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
@@ -139,60 +236,93 @@ class Database:
             raise RuntimeError("the database is not open")
         return connection
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block as one write transaction; roll back if it raises."""
+    async def write(self, work: Callable[[Tx], T]) -> T:
+        """Run ``work`` as one write transaction; roll it back whole if it raises."""
         writer = self._require(self._writer)
-        async with self._write_lock:
-            committed = False
+        now = self.clock.now()
+        deferred, self._deferred = self._deferred, []
+        tags, self._deferred_tags = self._deferred_tags, set()
+
+        def transaction() -> T:
+            connection = writer._conn
+            connection.execute("BEGIN IMMEDIATE")
             try:
-                await writer.execute("BEGIN IMMEDIATE")
-                yield writer
-                await writer.execute("COMMIT")
-                committed = True
+                for sql, params in deferred:
+                    connection.execute(sql, params)
+                result = work(Tx(connection, now))
+                connection.execute("COMMIT")
+            except BaseException:
+                # Whatever went wrong (the work, the COMMIT itself), no transaction may
+                # outlive this call: every later write would fail.
+                self._rollback(connection)
+                raise
+            return result
+
+        # The connection's one thread runs one transaction at a time, in order: that is
+        # the write lock.
+        try:
+            return await _in_thread(writer, transaction)
+        except BaseException:
+            self._deferred[:0] = deferred  # not written: they go with the next write
+            self._deferred_tags |= tags
+            raise
+
+    def defer(self, sql: str, params: Params = (), *, tag: str | None = None) -> None:
+        """Queue bookkeeping whose loss in a crash is harmless; it rides with the next write.
+
+        Marking an update answered is such bookkeeping: a write of its own would cost an
+        fsync per answer, and losing it only means a member is shown their question again.
+        """
+        self._deferred.append((sql, params))
+        if tag is not None:
+            self._deferred_tags.add(tag)
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(
+                DEFER_FLUSH_DELAY, self._start_flush
+            )
+
+    def _start_flush(self) -> None:
+        self._flush = None
+        task = asyncio.get_running_loop().create_task(self.flush_deferred())
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    def is_deferred(self, tag: str) -> bool:
+        """Whether bookkeeping with this tag is queued and not yet written."""
+        return tag in self._deferred_tags
+
+    async def flush_deferred(self) -> None:
+        """Write deferred bookkeeping now, if there is any."""
+        if self._deferred and self._writer is not None:
+            await self.write(lambda tx: None)
+
+    async def read(self, work: Callable[[Tx], T]) -> T:
+        """Run ``work`` over one consistent snapshot on the read-only connection."""
+        reader = self._require(self._reader)
+        now = self.clock.now()
+
+        def snapshot() -> T:
+            connection = reader._conn
+            connection.execute("BEGIN")
+            try:
+                return work(Tx(connection, now))
             finally:
-                # Whatever went wrong (the block, the COMMIT itself, a cancellation),
-                # no transaction may outlive the lock: every later write would fail.
-                if not committed:
-                    await self._rollback(writer)
+                connection.execute("COMMIT")
+
+        return await _in_thread(reader, snapshot)
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        reader = self._require(self._reader)
-        async with reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self.read(lambda tx: tx.all(sql, params))
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        reader = self._require(self._reader)
-        async with reader.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        return await self.read(lambda tx: tx.one(sql, params))
 
 
-async def fetch_one_in(
-    connection: aiosqlite.Connection, sql: str, params: Params = ()
-) -> sqlite3.Row | None:
-    """Read one row inside a write transaction."""
-    async with connection.execute(sql, params) as cursor:
-        row: sqlite3.Row | None = await cursor.fetchone()
-        return row
-
-
-async def mark_update(connection: aiosqlite.Connection, update_id: int | None) -> bool:
-    """Record that an update changed state; False if it already had (a replay)."""
-    if update_id is None:
-        return True
-    cursor = await connection.execute(
-        "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-        (update_id, utc_now().isoformat()),
+def forget_old_once_keys(tx: Tx, prefix: str, older_than: datetime) -> int:
+    """Drop once-keys of a kind that can no longer come back (e.g. updates after a week)."""
+    cursor = tx.execute(
+        "DELETE FROM once_keys WHERE key >= ? AND key < ? AND taken_at < ?",
+        # A range on the primary key: every key with the prefix, using its index.
+        (prefix, prefix + "\U0010ffff", older_than.isoformat()),
     )
-    return cursor.rowcount == 1
-
-
-async def update_seen(connection: aiosqlite.Connection, update_id: int | None) -> bool:
-    """Whether an update already changed state."""
-    if update_id is None:
-        return False
-    row = await fetch_one_in(
-        connection, "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-    )
-    return row is not None
+    return cursor.rowcount

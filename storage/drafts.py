@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
+from domain.flow import Change
 from domain.models import Draft
-from storage.db import Database, fetch_one_in, mark_update, update_seen, utc_now
+from storage.db import Database, Tx, update_key
+from storage.updates import Origin, claim_update
 
-_COLUMNS = "id, member_id, kind, step, mode, editing, data"
+_COLUMNS = "id, member_id, report_id, kind, step, mode, editing, data"
 
 
 def _draft(row: sqlite3.Row) -> Draft:
@@ -23,33 +23,41 @@ def _draft(row: sqlite3.Row) -> Draft:
         mode=row["mode"],
         editing=bool(row["editing"]),
         data=json.loads(row["data"]),
+        report_id=row["report_id"],
     )
 
 
-async def draft_for(db: Database, member_id: int) -> Draft | None:
-    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM drafts WHERE member_id = ?", (member_id,))
+def draft_in(tx: Tx, member_id: int) -> Draft | None:
+    """The draft the member is working on: the one they touched last."""
+    row = tx.one(
+        f"SELECT {_COLUMNS} FROM drafts WHERE member_id = ? ORDER BY updated_at DESC, id DESC",
+        (member_id,),
+    )
     return _draft(row) if row else None
 
 
+async def draft_for(db: Database, member_id: int) -> Draft | None:
+    return await db.read(lambda tx: draft_in(tx, member_id))
+
+
 async def start_draft(
-    db: Database, member_id: int, kind: str, first_step: str, update_id: int | None
+    db: Database, member_id: int, kind: str, first_step: str, origin: Origin | None
 ) -> Draft | None:
-    """Replace any draft of the member with a fresh one; None if the update is a replay."""
-    async with db.transaction() as connection:
-        if not await mark_update(connection, update_id):
+    """Replace the member's new-report draft with a fresh one; None if the update is a replay."""
+
+    def start(tx: Tx) -> Draft | None:
+        if not claim_update(tx, origin):
             return None
-        now = utc_now().isoformat()
-        await connection.execute("DELETE FROM drafts WHERE member_id = ?", (member_id,))
-        await connection.execute(
+        now = tx.now.isoformat()
+        tx.execute("DELETE FROM drafts WHERE member_id = ? AND report_id IS NULL", (member_id,))
+        cursor = tx.execute(
             "INSERT INTO drafts (member_id, kind, step, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (member_id, kind, first_step, now, now),
         )
-        row = await fetch_one_in(
-            connection, f"SELECT {_COLUMNS} FROM drafts WHERE member_id = ?", (member_id,)
-        )
-        assert row is not None
-        return _draft(row)
+        return Draft(cursor.lastrowid or 0, member_id, kind, first_step, "", False, {})
+
+    return await db.write(start)
 
 
 class SaveOutcome(StrEnum):
@@ -59,28 +67,23 @@ class SaveOutcome(StrEnum):
 
 
 async def save_draft_step(
-    db: Database,
-    draft: Draft,
-    *,
-    data: Mapping[str, Any],
-    step: str,
-    mode: str = "",
-    editing: bool = False,
-    update_id: int | None,
-) -> SaveOutcome:
-    """Store an answer and the next step, if the draft is still where the caller saw it."""
-    async with db.transaction() as connection:
-        if await update_seen(connection, update_id):
-            return SaveOutcome.REPLAYED
-        cursor = await connection.execute(
+    db: Database, draft: Draft, change: Change, origin: Origin | None
+) -> tuple[SaveOutcome, Draft]:
+    """Store a change if the draft is still where the caller saw it; returns the draft now."""
+
+    def save(tx: Tx) -> tuple[SaveOutcome, Draft]:
+        if origin is not None and tx.taken(update_key(origin.update_id)):
+            return SaveOutcome.REPLAYED, draft
+        # Compare-and-set: a double tap or a stale button finds the draft moved on.
+        cursor = tx.execute(
             "UPDATE drafts SET data = ?, step = ?, mode = ?, editing = ?, updated_at = ?"
             " WHERE id = ? AND step = ? AND mode = ? AND editing = ?",
             (
-                json.dumps(data, ensure_ascii=False),
-                step,
-                mode,
-                int(editing),
-                utc_now().isoformat(),
+                json.dumps(change.data, ensure_ascii=False),
+                change.step,
+                change.mode,
+                int(change.editing),
+                tx.now.isoformat(),
                 draft.id,
                 draft.step,
                 draft.mode,
@@ -88,13 +91,30 @@ async def save_draft_step(
             ),
         )
         if cursor.rowcount != 1:
-            return SaveOutcome.STALE
-        await mark_update(connection, update_id)
-    return SaveOutcome.SAVED
+            return SaveOutcome.STALE, draft
+        claim_update(tx, origin)
+        saved = Draft(
+            draft.id, draft.member_id, draft.kind, change.step, change.mode, change.editing,
+            change.data, draft.report_id,
+        )  # fmt: skip
+        return SaveOutcome.SAVED, saved
+
+    return await db.write(save)
 
 
-async def discard_draft(db: Database, member_id: int) -> bool:
-    """Delete the member's draft; False if there was none."""
-    async with db.transaction() as connection:
-        cursor = await connection.execute("DELETE FROM drafts WHERE member_id = ?", (member_id,))
+async def discard_draft(db: Database, member_id: int, draft_id: int | None = None) -> bool:
+    """Delete the member's current draft (or the given one); False if there was none."""
+
+    def discard(tx: Tx) -> bool:
+        target = draft_id
+        if target is None:
+            current = draft_in(tx, member_id)
+            if current is None:
+                return False
+            target = current.id
+        cursor = tx.execute(
+            "DELETE FROM drafts WHERE id = ? AND member_id = ?", (target, member_id)
+        )
         return cursor.rowcount > 0
+
+    return await db.write(discard)

@@ -8,8 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.models import Member, Role
-from storage.db import Database, fetch_one_in, mark_update, utc_now
+from storage.db import Database, Tx
 from storage.units import unit_chain
+from storage.updates import Origin, claim_update
 
 _MEMBER_COLUMNS = "id, telegram_user_id, chat_id, full_name, username, unit_code, role, language"
 
@@ -27,24 +28,31 @@ def _member(row: sqlite3.Row) -> Member:
     )
 
 
-async def member_by_telegram_id(db: Database, telegram_user_id: int) -> Member | None:
-    row = await db.fetch_one(
+def member_by_telegram_id_in(tx: Tx, telegram_user_id: int) -> Member | None:
+    row = tx.one(
         f"SELECT {_MEMBER_COLUMNS} FROM members WHERE telegram_user_id = ? AND active = 1",
         (telegram_user_id,),
     )
     return _member(row) if row else None
 
 
-async def member_by_id(db: Database, member_id: int) -> Member | None:
-    row = await db.fetch_one(f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,))
+async def member_by_telegram_id(db: Database, telegram_user_id: int) -> Member | None:
+    return await db.read(lambda tx: member_by_telegram_id_in(tx, telegram_user_id))
+
+
+def member_by_id_in(tx: Tx, member_id: int) -> Member | None:
+    row = tx.one(f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,))
     return _member(row) if row else None
 
 
+async def member_by_id(db: Database, member_id: int) -> Member | None:
+    return await db.read(lambda tx: member_by_id_in(tx, member_id))
+
+
 async def set_language(db: Database, member_id: int, language: str) -> None:
-    async with db.transaction() as connection:
-        await connection.execute(
-            "UPDATE members SET language = ? WHERE id = ?", (language, member_id)
-        )
+    await db.write(
+        lambda tx: tx.execute("UPDATE members SET language = ? WHERE id = ?", (language, member_id))
+    )
 
 
 async def nearest_supervisors(db: Database, unit_code: str) -> list[Member]:
@@ -63,12 +71,13 @@ async def nearest_supervisors(db: Database, unit_code: str) -> list[Member]:
 async def create_invite(
     db: Database, code_hash: str, unit_code: str, role: Role, expires_at: datetime
 ) -> None:
-    async with db.transaction() as connection:
-        await connection.execute(
+    await db.write(
+        lambda tx: tx.execute(
             "INSERT INTO invites (code_hash, unit_code, role, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (code_hash, unit_code, role.value, utc_now().isoformat(), expires_at.isoformat()),
+            (code_hash, unit_code, role.value, tx.now.isoformat(), expires_at.isoformat()),
         )
+    )
 
 
 class JoinOutcome(StrEnum):
@@ -96,32 +105,29 @@ class Joiner:
 
 
 async def redeem_invite(
-    db: Database, code_hash: str, joiner: Joiner, now: datetime, update_id: int | None
+    db: Database, code_hash: str, joiner: Joiner, origin: Origin | None
 ) -> JoinResult:
     """Use an invite once: create the member and mark the invite used, together."""
-    async with db.transaction() as connection:
-        existing = await fetch_one_in(
-            connection,
-            f"SELECT {_MEMBER_COLUMNS} FROM members WHERE telegram_user_id = ? AND active = 1",
-            (joiner.telegram_user_id,),
-        )
-        invite = await fetch_one_in(
-            connection,
+
+    def redeem(tx: Tx) -> JoinResult:
+        existing = member_by_telegram_id_in(tx, joiner.telegram_user_id)
+        invite = tx.one(
             "SELECT id, unit_code, role, expires_at, used_at, used_by FROM invites"
             " WHERE code_hash = ?",
             (code_hash,),
         )
         if existing is not None:
-            return JoinResult(JoinOutcome.ALREADY_MEMBER, _member(existing))
+            return JoinResult(JoinOutcome.ALREADY_MEMBER, existing)
         if invite is None:
             return JoinResult(JoinOutcome.UNKNOWN)
         if invite["used_at"] is not None:
             return JoinResult(JoinOutcome.USED)
-        if datetime.fromisoformat(invite["expires_at"]) <= now:
+        if datetime.fromisoformat(invite["expires_at"]) <= tx.now:
             return JoinResult(JoinOutcome.EXPIRED)
-        if not await mark_update(connection, update_id):
+        if not claim_update(tx, origin):
             return JoinResult(JoinOutcome.REPLAYED)
-        cursor = await connection.execute(
+        now = tx.now.isoformat()
+        cursor = tx.execute(
             "INSERT INTO members (telegram_user_id, chat_id, full_name, username, unit_code,"
             " role, language, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -132,16 +138,15 @@ async def redeem_invite(
                 invite["unit_code"],
                 invite["role"],
                 joiner.language,
-                now.isoformat(),
+                now,
             ),
         )
         member_id = cursor.lastrowid
-        await connection.execute(
+        tx.execute(
             "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?",
-            (now.isoformat(), member_id, invite["id"]),
+            (now, member_id, invite["id"]),
         )
-        row = await fetch_one_in(
-            connection, f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,)
-        )
-        assert row is not None
-        return JoinResult(JoinOutcome.JOINED, _member(row))
+        assert member_id is not None
+        return JoinResult(JoinOutcome.JOINED, member_by_id_in(tx, member_id))
+
+    return await db.write(redeem)

@@ -1,21 +1,25 @@
-"""Reports: submitting a draft, "nothing to report", listing."""
+"""Reports: submitting a draft, "nothing to report", listing, and their events."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from domain.models import Member, NewReport, Photo, Report
-from storage.db import Database, fetch_one_in, mark_update, update_seen
+from domain.models import AlertState, Member, NewReport, Photo, Report, ReportStatus
+from domain.outbox import OutboxItem
+from storage.db import Database, Tx
+from storage.outbox import enqueue_in
+from storage.updates import Origin, claim_update
 
 _COLUMNS = (
     "r.id, r.kind, r.member_id, r.unit_code, r.category_code, r.occurred_at, r.period_date,"
     " r.submitted_at, r.latitude, r.longitude, r.address, r.description, r.people,"
-    " r.action_taken, r.urgent, r.participants, r.duration_minutes, r.status, r.data"
+    " r.action_taken, r.urgent, r.participants, r.duration_minutes, r.status, r.alert_state,"
+    " r.data"
 )
 
 
@@ -38,9 +42,20 @@ def _report(row: sqlite3.Row, photos: tuple[Photo, ...] = ()) -> Report:
         urgent=bool(row["urgent"]),
         participants=row["participants"],
         duration_minutes=row["duration_minutes"],
-        status=row["status"],
+        status=ReportStatus(row["status"]),
+        alert_state=AlertState(row["alert_state"]) if row["alert_state"] else None,
         photos=photos,
         data=json.loads(row["data"]),
+    )
+
+
+def record_event_in(
+    tx: Tx, report_id: int, event: str, actor_id: int | None, detail: str | None = None
+) -> None:
+    """Record who did what to a report, in the transaction that did it."""
+    tx.execute(
+        "INSERT INTO report_events (report_id, event, actor_id, at, detail) VALUES (?, ?, ?, ?, ?)",
+        (report_id, event, actor_id, tx.now.isoformat(), detail),
     )
 
 
@@ -56,38 +71,40 @@ class SubmitResult:
     report_id: int | None = None
 
 
+# Given the new report's number, the proactive messages it causes (urgent alerts).
+Announcements = Callable[[int], Sequence[OutboxItem]]
+
+
 async def submit_draft(
     db: Database,
     draft_id: int,
     member: Member,
     report: NewReport,
-    alert_recipients: Sequence[int],
-    now: datetime,
-    update_id: int | None,
+    origin: Origin | None,
+    announcements: Announcements = lambda report_id: (),
 ) -> SubmitResult:
-    """Turn a draft into a report, queue its alerts and delete the draft, all at once.
+    """Turn a draft into a report, queue what it announces and delete the draft, at once.
 
     A second submit of the same draft (double tap, replayed update) finds the report
     the first one made and changes nothing.
     """
-    async with db.transaction() as connection:
-        existing = await fetch_one_in(
-            connection, "SELECT id FROM reports WHERE draft_id = ?", (draft_id,)
-        )
+
+    def submit(tx: Tx) -> SubmitResult:
+        existing = tx.one("SELECT id FROM reports WHERE draft_id = ?", (draft_id,))
         if existing is not None:
             return SubmitResult(SubmitOutcome.ALREADY_SUBMITTED, existing["id"])
-        draft = await fetch_one_in(
-            connection,
-            "SELECT id FROM drafts WHERE id = ? AND member_id = ?",
-            (draft_id, member.id),
+        draft = tx.one(
+            "SELECT id FROM drafts WHERE id = ? AND member_id = ?", (draft_id, member.id)
         )
-        if draft is None or await update_seen(connection, update_id):
+        if draft is None or not claim_update(tx, origin):
             return SubmitResult(SubmitOutcome.GONE)
-        cursor = await connection.execute(
+        now = tx.now.astimezone(UTC).isoformat()
+        cursor = tx.execute(
             "INSERT INTO reports (draft_id, kind, member_id, unit_code, category_code,"
             " occurred_at, period_date, submitted_at, latitude, longitude, address,"
-            " description, people, action_taken, urgent, participants, duration_minutes, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " description, people, action_taken, urgent, participants, duration_minutes,"
+            " alert_state, updated_at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 draft_id,
                 report.kind,
@@ -96,7 +113,7 @@ async def submit_draft(
                 report.category_code,
                 report.occurred_at.isoformat(),
                 report.period_date.isoformat(),
-                now.astimezone(UTC).isoformat(),
+                now,
                 report.latitude,
                 report.longitude,
                 report.address,
@@ -106,12 +123,14 @@ async def submit_draft(
                 int(report.urgent),
                 report.participants,
                 report.duration_minutes,
+                AlertState.OPEN.value if report.urgent else None,
+                now,
                 json.dumps(report.data, ensure_ascii=False),
             ),
         )
         report_id = cursor.lastrowid
         assert report_id is not None
-        await connection.executemany(
+        tx.executemany(
             "INSERT INTO report_photos (report_id, position, file_id, file_unique_id, kind)"
             " VALUES (?, ?, ?, ?, ?)",
             [
@@ -119,37 +138,38 @@ async def submit_draft(
                 for n, p in enumerate(report.photos)
             ],
         )
-        if report.urgent:
-            await connection.executemany(
-                "INSERT INTO alert_deliveries (report_id, recipient_id) VALUES (?, ?)",
-                [(report_id, recipient) for recipient in alert_recipients],
-            )
-        await connection.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
-        await mark_update(connection, update_id)
-    return SubmitResult(SubmitOutcome.SUBMITTED, report_id)
+        record_event_in(tx, report_id, "submitted", member.id)
+        enqueue_in(tx, announcements(report_id))
+        tx.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+        return SubmitResult(SubmitOutcome.SUBMITTED, report_id)
+
+    return await db.write(submit)
 
 
 async def record_nothing(
-    db: Database, member: Member, day: date, now: datetime, update_id: int | None
+    db: Database, member: Member, day: date, origin: Origin | None
 ) -> tuple[bool, int]:
     """Record "nothing to report" for a day once; returns (created, report id)."""
-    async with db.transaction() as connection:
-        existing = await fetch_one_in(
-            connection,
+
+    def record(tx: Tx) -> tuple[bool, int]:
+        existing = tx.one(
             "SELECT id FROM reports WHERE kind = 'nothing' AND member_id = ? AND period_date = ?",
             (member.id, day.isoformat()),
         )
         if existing is not None:
             return False, int(existing["id"])
-        utc = now.astimezone(UTC).isoformat()
-        cursor = await connection.execute(
+        claim_update(tx, origin)
+        now = tx.now.astimezone(UTC).isoformat()
+        cursor = tx.execute(
             "INSERT INTO reports (kind, member_id, unit_code, occurred_at, period_date,"
-            " submitted_at) VALUES ('nothing', ?, ?, ?, ?, ?)",
-            (member.id, member.unit_code, utc, day.isoformat(), utc),
+            " submitted_at, updated_at) VALUES ('nothing', ?, ?, ?, ?, ?, ?)",
+            (member.id, member.unit_code, now, day.isoformat(), now, now),
         )
-        await mark_update(connection, update_id)
         assert cursor.lastrowid is not None
+        record_event_in(tx, cursor.lastrowid, "submitted", member.id)
         return True, cursor.lastrowid
+
+    return await db.write(record)
 
 
 async def recent_reports(db: Database, member_id: int, limit: int = 10) -> list[Report]:
@@ -160,16 +180,40 @@ async def recent_reports(db: Database, member_id: int, limit: int = 10) -> list[
     return [_report(row) for row in rows]
 
 
-async def get_report(db: Database, report_id: int) -> Report | None:
-    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM reports r WHERE r.id = ?", (report_id,))
+def get_report_in(tx: Tx, report_id: int) -> Report | None:
+    row = tx.one(f"SELECT {_COLUMNS} FROM reports r WHERE r.id = ?", (report_id,))
     if row is None:
         return None
-    photos = await db.fetch_all(
+    photos = tx.all(
         "SELECT file_id, file_unique_id, kind FROM report_photos"
         " WHERE report_id = ? ORDER BY position",
         (report_id,),
     )
     return _report(row, tuple(Photo(p["file_id"], p["file_unique_id"], p["kind"]) for p in photos))
+
+
+async def get_report(db: Database, report_id: int) -> Report | None:
+    return await db.read(lambda tx: get_report_in(tx, report_id))
+
+
+@dataclass(frozen=True)
+class ReportEvent:
+    event: str
+    actor_id: int | None
+    at: datetime
+    detail: str | None
+
+
+async def report_events(db: Database, report_id: int) -> list[ReportEvent]:
+    """A report's history, oldest first."""
+    rows = await db.fetch_all(
+        "SELECT event, actor_id, at, detail FROM report_events WHERE report_id = ? ORDER BY id",
+        (report_id,),
+    )
+    return [
+        ReportEvent(r["event"], r["actor_id"], datetime.fromisoformat(r["at"]), r["detail"])
+        for r in rows
+    ]
 
 
 async def report_id_for_draft(db: Database, draft_id: int, member_id: int) -> int | None:

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from domain.models import Unit
-from storage.db import Database
+from storage.db import Database, Tx
 
 
 def _unit(row: sqlite3.Row) -> Unit:
@@ -29,23 +29,27 @@ async def upsert_units(db: Database, units: Iterable[Unit]) -> tuple[int, int]:
     Returns (added, updated). Parents may come later in the input than their children,
     so foreign keys are checked at commit rather than per row.
     """
-    added = updated = 0
-    async with db.transaction() as connection:
-        await connection.execute("PRAGMA defer_foreign_keys=ON")
-        for unit in units:
-            cursor = await connection.execute(
+    rows = list(units)
+
+    def upsert(tx: Tx) -> tuple[int, int]:
+        added = updated = 0
+        tx.execute("PRAGMA defer_foreign_keys=ON")
+        for unit in rows:
+            cursor = tx.execute(
                 "UPDATE units SET name = ?, parent_code = ? WHERE code = ?",
                 (unit.name, unit.parent_code, unit.code),
             )
             if cursor.rowcount:
                 updated += 1
                 continue
-            await connection.execute(
+            tx.execute(
                 "INSERT INTO units (code, name, parent_code) VALUES (?, ?, ?)",
                 (unit.code, unit.name, unit.parent_code),
             )
             added += 1
-    return added, updated
+        return added, updated
+
+    return await db.write(upsert)
 
 
 async def unit_chain(db: Database, code: str) -> list[Unit]:

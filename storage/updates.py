@@ -1,12 +1,18 @@
-"""Update ids already handled, so that Telegram's redeliveries change nothing."""
+"""Telegram updates already handled, so that a redelivery changes nothing and says nothing.
+
+An update that changes state takes its once-key (``update:<id>``) in the same
+transaction as the change, and notes that its replies are owed. Once the replies have
+gone out the note is cleared, as deferred bookkeeping: if the process dies first, the
+member is shown where they are at the next start.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from storage.db import Database, utc_now
+from storage.db import Database, Tx, forget_old_once_keys, update_key
 
 
 class UpdateState(StrEnum):
@@ -15,24 +21,64 @@ class UpdateState(StrEnum):
     ANSWERED = "answered"
 
 
-async def update_state(db: Database, update_id: int) -> UpdateState:
-    row = await db.fetch_one(
-        "SELECT answered FROM processed_updates WHERE update_id = ?", (update_id,)
+@dataclass(frozen=True)
+class Origin:
+    """The update a change comes from: its once-key and where its replies go."""
+
+    update_id: int
+    chat_id: int
+    user_id: int
+
+
+def claim_update(tx: Tx, origin: Origin | None) -> bool:
+    """Take an update's once-key and note its replies as owed; False for a replay."""
+    if origin is None:
+        return True
+    if not tx.once(update_key(origin.update_id)):
+        return False
+    tx.execute(
+        "INSERT OR IGNORE INTO pending_replies (update_id, chat_id, user_id, taken_at)"
+        " VALUES (?, ?, ?, ?)",
+        (origin.update_id, origin.chat_id, origin.user_id, tx.now.isoformat()),
     )
-    if row is None:
+    return True
+
+
+def update_state_in(tx: Tx, update_id: int) -> UpdateState:
+    if not tx.taken(update_key(update_id)):
         return UpdateState.NEW
-    return UpdateState.ANSWERED if row["answered"] else UpdateState.CHANGED_STATE
+    owed = tx.one("SELECT 1 FROM pending_replies WHERE update_id = ?", (update_id,))
+    return UpdateState.CHANGED_STATE if owed else UpdateState.ANSWERED
+
+
+def mark_answered(db: Database, update_id: int, now: datetime) -> None:
+    """Record that an update was handled to the end, replies included.
+
+    Deferred: it rides with the next write. Lost in a crash, it costs the member one
+    reminder of where they are, never a second change.
+    """
+    db.defer(
+        "INSERT OR IGNORE INTO once_keys (key, taken_at) VALUES (?, ?)",
+        (update_key(update_id), now.isoformat()),
+    )
+    db.defer(
+        "DELETE FROM pending_replies WHERE update_id = ?", (update_id,), tag=answered_tag(update_id)
+    )
+
+
+def answered_tag(update_id: int) -> str:
+    """The tag of an update's answered mark while it waits to be written."""
+    return f"answered:{update_id}"
 
 
 async def record_answered(db: Database, update_id: int) -> None:
-    """Record that an update was handled to the end, replies included."""
-    async with db.transaction() as connection:
-        await connection.execute(
-            "INSERT INTO processed_updates (update_id, processed_at, answered) VALUES (?, ?, 1)"
-            " ON CONFLICT (update_id) DO UPDATE SET answered = 1",
-            (update_id, utc_now().isoformat()),
-        )
-        await connection.execute("DELETE FROM inflight_updates WHERE update_id = ?", (update_id,))
+    """Record at once that an update was handled to the end (start-up, replays)."""
+
+    def record(tx: Tx) -> None:
+        tx.once(update_key(update_id))
+        tx.execute("DELETE FROM pending_replies WHERE update_id = ?", (update_id,))
+
+    await db.write(record)
 
 
 @dataclass(frozen=True)
@@ -40,50 +86,16 @@ class InterruptedUpdate:
     update_id: int
     chat_id: int
     user_id: int
-    changed_state: bool  # committed something before the process died
-
-
-async def note_inflight(db: Database, update_id: int, chat_id: int, user_id: int) -> None:
-    """Remember that an update is being handled, until record_answered clears it."""
-    async with db.transaction() as connection:
-        await connection.execute(
-            "INSERT OR IGNORE INTO inflight_updates (update_id, chat_id, user_id, received_at)"
-            " VALUES (?, ?, ?, ?)",
-            (update_id, chat_id, user_id, utc_now().isoformat()),
-        )
 
 
 async def interrupted_updates(db: Database) -> list[InterruptedUpdate]:
-    """Updates a previous process started handling and never finished."""
+    """Updates whose change a previous process committed without confirming its replies."""
     rows = await db.fetch_all(
-        "SELECT i.update_id, i.chat_id, i.user_id, p.update_id IS NOT NULL AS changed"
-        " FROM inflight_updates i LEFT JOIN processed_updates p USING (update_id)"
-        " ORDER BY i.update_id"
+        "SELECT update_id, chat_id, user_id FROM pending_replies ORDER BY update_id"
     )
-    return [
-        InterruptedUpdate(r["update_id"], r["chat_id"], r["user_id"], bool(r["changed"]))
-        for r in rows
-    ]
-
-
-async def settle_interrupted(db: Database, update_id: int) -> None:
-    """Forget an interrupted update once its member has been shown where they are.
-
-    If it had changed state, its redelivery must now stay silent; if it had not, it is
-    left unrecorded so that a redelivery is still handled.
-    """
-    async with db.transaction() as connection:
-        await connection.execute(
-            "UPDATE processed_updates SET answered = 1 WHERE update_id = ?", (update_id,)
-        )
-        await connection.execute("DELETE FROM inflight_updates WHERE update_id = ?", (update_id,))
+    return [InterruptedUpdate(r["update_id"], r["chat_id"], r["user_id"]) for r in rows]
 
 
 async def forget_old_updates(db: Database, older_than: timedelta = timedelta(days=7)) -> int:
-    """Drop ids Telegram can no longer redeliver (it keeps updates for 24 hours)."""
-    async with db.transaction() as connection:
-        cursor = await connection.execute(
-            "DELETE FROM processed_updates WHERE processed_at < ?",
-            ((utc_now() - older_than).isoformat(),),
-        )
-        return cursor.rowcount
+    """Drop update keys Telegram can no longer redeliver (it keeps updates for 24 hours)."""
+    return await db.write(lambda tx: forget_old_once_keys(tx, "update:", tx.now - older_than))

@@ -48,6 +48,16 @@ def make_settings(db_path: Path, language: str = "vi") -> Settings:
     )
 
 
+class HarnessClock:
+    """The bot's one clock, read from the harness: tests move time by setting harness.now."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+
+    def now(self) -> datetime:
+        return self.harness.now
+
+
 class Harness:
     """One bot on one SQLite file, with Telegram faked and time under the test's control."""
 
@@ -72,7 +82,7 @@ class Harness:
         self.app = build_application(
             make_settings(self.db_path),
             request=self.telegram,
-            now=lambda: self.now,
+            clock=HarnessClock(self),
             rate_limit=self.rate_limit,
         )
         await self.app.initialize()
@@ -200,7 +210,7 @@ class Person:
     def last_buttons_call(self) -> Call:
         """The latest message to this user that carries inline buttons."""
         for call in reversed(self.calls()):
-            if call.method == "sendMessage" and call.inline_buttons():
+            if call.method in ("sendMessage", "editMessageText") and call.inline_buttons():
                 return call
         raise AssertionError("no message with buttons was sent to this user")
 
@@ -230,7 +240,7 @@ class Person:
     def find_button(self, label: str) -> tuple[Call, str]:
         """The newest button whose label contains the text, and its callback data."""
         for call in reversed(self.calls()):
-            if call.method != "sendMessage":
+            if call.method not in ("sendMessage", "editMessageText"):
                 continue
             for text, data in call.inline_buttons():
                 if label in text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 from domain.models import Role
@@ -28,8 +29,8 @@ async def submit_urgent(lan: Person, description: str = "Cháy nhà dân") -> No
 def deliveries(harness: Harness) -> list[tuple[int, str, int]]:
     with sqlite3.connect(harness.db_path) as connection:
         return connection.execute(
-            "SELECT m.telegram_user_id, d.status, d.attempts FROM alert_deliveries d"
-            " JOIN members m ON m.id = d.recipient_id ORDER BY d.id"
+            "SELECT m.telegram_user_id, o.status, o.attempts FROM outbox o"
+            " JOIN members m ON m.id = o.recipient_id WHERE o.purpose = 'alert' ORDER BY o.id"
         ).fetchall()
 
 
@@ -91,7 +92,10 @@ async def test_a_failed_alert_is_retried_by_the_job_and_sent_once(harness: Harne
     assert "Đã gửi báo cáo số 1" in lan.last_text()
     assert deliveries(harness) == [(900, "pending", 1)]
 
-    job = harness.application.job_queue.get_jobs_by_name("alerts:retry")[0]  # type: ignore[union-attr]
+    job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
+    await job.run(harness.application)
+    assert deliveries(harness) == [(900, "pending", 1)]  # not due yet: retries back off
+    harness.now += timedelta(seconds=10)
     await job.run(harness.application)
     await job.run(harness.application)
     assert deliveries(harness) == [(900, "sent", 2)]
@@ -107,7 +111,7 @@ async def test_a_supervisor_who_blocked_the_bot_is_not_retried_forever(harness: 
     )
     await submit_urgent(lan)
     assert deliveries(harness) == [(900, "failed", 1)]
-    job = harness.application.job_queue.get_jobs_by_name("alerts:retry")[0]  # type: ignore[union-attr]
+    job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
     await job.run(harness.application)
     assert deliveries(harness) == [(900, "failed", 1)]
 

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain import fields
+from domain import fields, values
 from domain.catalogue import default_catalogue
+from domain.clock import Moment
 from domain.fields import (
     Accept,
     Answer,
     Button,
-    Clock,
     Keep,
     Location,
     Outcome,
@@ -37,7 +37,7 @@ from domain.forms import ACTIVITY, FORMS, INCIDENT, MAX_PHOTOS, Field, Form
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # 03:00 UTC is 10:00 on Thursday 26/11/2026 in Việt Nam (UTC+7, no daylight saving).
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
-CLOCK = Clock(NOW, ZONE)
+CLOCK = Moment(NOW, ZONE)
 TODAY = date(2026, 11, 26)
 
 INCIDENT_CODES = tuple(item.code for item in default_catalogue("incident"))
@@ -69,10 +69,30 @@ def judge(
     *,
     mode: str = "",
     current: Any = None,
-    clock: Clock = CLOCK,
+    clock: Moment = CLOCK,
 ) -> Outcome:
+    """Judge an answer against a draft's stored value; the outcome in the stored form too.
+
+    Values travel typed (domain/values.py); comparing their stored JSON form keeps every
+    expectation below exactly what a draft holds.
+    """
     spec = field(form, key)
-    return interpret(spec, mode, current, answer, clock, choices_for(spec))
+    outcome = interpret(spec, mode, values.decode(spec, current), answer, clock, choices_for(spec))
+    if isinstance(outcome, Accept):
+        return accepted(values.encode(spec, outcome.value))
+    if isinstance(outcome, Keep):
+        return kept(values.encode(spec, outcome.value), outcome.notice, outcome.values)
+    return outcome
+
+
+def accepted(stored: Any) -> Accept:
+    """An Accept holding a value in its stored (JSON) form, as judge() returns it."""
+    return Accept(stored)
+
+
+def kept(stored: Any, notice: str, values: Mapping[str, object] | None = None) -> Keep:
+    """A Keep holding a value in its stored (JSON) form, as judge() returns it."""
+    return Keep(stored, notice, values or {})
 
 
 def local(text: str) -> str:
@@ -81,7 +101,7 @@ def local(text: str) -> str:
 
 
 def photos(count: int, prefix: str = "p") -> list[list[str]]:
-    return [[f"{prefix}-file-{i}", f"{prefix}-unique-{i}"] for i in range(count)]
+    return [[f"{prefix}-file-{i}", f"{prefix}-unique-{i}", "photo"] for i in range(count)]
 
 
 # --- parse_time ----------------------------------------------------------------------
@@ -276,11 +296,11 @@ def test_telegram_length_counts_utf16_code_units(text: str, expected: int) -> No
     assert telegram_length(text) == expected
 
 
-# --- Clock -------------------------------------------------------------------------
+# --- Moment -------------------------------------------------------------------------
 
 
 def test_clock_today_is_the_local_date_not_the_utc_one() -> None:
-    late_utc_evening = Clock(datetime(2026, 11, 25, 20, 0, tzinfo=UTC), ZONE)
+    late_utc_evening = Moment(datetime(2026, 11, 25, 20, 0, tzinfo=UTC), ZONE)
     assert late_utc_evening.today == date(2026, 11, 26)
     moment = late_utc_evening.local(date(2026, 11, 26), time(2, 0))
     assert moment.utcoffset() == timedelta(hours=7)
@@ -403,7 +423,7 @@ ACCEPTED: list[tuple[Form, str, str, Answer, Any, Any]] = [
 def test_interpret_accepts_a_valid_answer_with_the_right_value(
     form: Form, key: str, mode: str, answer: Answer, current: Any, stored: Any
 ) -> None:
-    assert judge(form, key, answer, mode=mode, current=current) == Accept(stored)
+    assert judge(form, key, answer, mode=mode, current=current) == accepted(stored)
 
 
 def test_every_field_of_every_form_has_an_accepted_answer_above() -> None:
@@ -414,12 +434,12 @@ def test_every_field_of_every_form_has_an_accepted_answer_above() -> None:
 def test_now_button_stores_the_current_instant() -> None:
     outcome = judge(INCIDENT, "when", Button(fields.NOW))
     assert isinstance(outcome, Accept)
-    assert datetime.fromisoformat(outcome.value) == NOW
+    assert datetime.fromisoformat(str(outcome.value)) == NOW
 
 
 def test_typed_time_is_read_on_the_local_day_when_utc_is_still_yesterday() -> None:
     # 20:00 UTC on 25/11 is 03:00 on 26/11 in Việt Nam; "02:00" means an hour ago.
-    clock = Clock(datetime(2026, 11, 25, 20, 0, tzinfo=UTC), ZONE)
+    clock = Moment(datetime(2026, 11, 25, 20, 0, tzinfo=UTC), ZONE)
     outcome = judge(INCIDENT, "when", Text("02:00"), mode="time", clock=clock)
     assert outcome == Accept(local("2026-11-26T02:00"))
     assert judge(ACTIVITY, "day", Button(fields.TODAY), clock=clock) == Accept("2026-11-26")
@@ -622,37 +642,40 @@ def test_photos_are_collected_one_by_one_and_finished_with_done() -> None:
         outcome = judge(
             INCIDENT, "photos", PhotoAnswer(f"f{number}", f"u{number}"), current=current
         )
-        assert outcome == Keep(
+        assert outcome == kept(
             [[f"f{i}", f"u{i}", "photo"] for i in range(1, number + 1)],
             "photos.received",
             {"count": number, "limit": MAX_PHOTOS},
         )
         assert isinstance(outcome, Keep)
         current = outcome.value
-    assert judge(INCIDENT, "photos", Button(fields.DONE), current=current) == Accept(
+    assert judge(INCIDENT, "photos", Button(fields.DONE), current=current) == accepted(
         [["f1", "u1", "photo"], ["f2", "u2", "photo"], ["f3", "u3", "photo"]]
     )
 
 
 def test_the_same_photo_sent_again_is_noticed_by_its_unique_id() -> None:
+    # Drafts saved before documents were told apart hold [file_id, unique_id] only.
     current = [["f1", "u1"], ["f2", "u2"]]
     # Telegram gives a resent photo a new file_id but the same file_unique_id.
     outcome = judge(INCIDENT, "photos", PhotoAnswer("f1-again", "u1"), current=current)
-    assert outcome == Keep([["f1", "u1"], ["f2", "u2"]], "photos.duplicate", {"count": 2})
+    assert outcome == kept(
+        [["f1", "u1", "photo"], ["f2", "u2", "photo"]], "photos.duplicate", {"count": 2}
+    )
 
 
 def test_photo_answer_never_mutates_the_stored_list() -> None:
     current = [["f1", "u1"]]
     outcome = judge(INCIDENT, "photos", PhotoAnswer("f2", "u2"), current=current)
     assert isinstance(outcome, Keep)
-    assert outcome.value == [["f1", "u1"], ["f2", "u2", "photo"]]
+    assert outcome.value == [["f1", "u1", "photo"], ["f2", "u2", "photo"]]
     assert current == [["f1", "u1"]]
 
 
 def test_the_tenth_photo_is_taken_and_the_eleventh_refused() -> None:
     nine = photos(MAX_PHOTOS - 1)
     tenth = judge(ACTIVITY, "photos", PhotoAnswer("f10", "u10"), current=nine)
-    assert tenth == Keep(
+    assert tenth == kept(
         [*nine, ["f10", "u10", "photo"]],
         "photos.received",
         {"count": MAX_PHOTOS, "limit": MAX_PHOTOS},
@@ -670,11 +693,11 @@ def test_an_image_sent_as_a_file_is_kept_as_a_document() -> None:
 
 def test_skip_after_photos_were_sent_keeps_them() -> None:
     """An older prompt's Skip, tapped after photos arrived, must not drop them."""
-    assert judge(INCIDENT, "photos", Button(fields.SKIP), current=photos(2)) == Accept(photos(2))
+    assert judge(INCIDENT, "photos", Button(fields.SKIP), current=photos(2)) == accepted(photos(2))
 
 
 def test_clear_empties_the_photos_but_stays_on_the_step() -> None:
-    assert judge(INCIDENT, "photos", Button(fields.CLEAR), current=photos(4)) == Keep(
+    assert judge(INCIDENT, "photos", Button(fields.CLEAR), current=photos(4)) == kept(
         [], "photos.cleared"
     )
 

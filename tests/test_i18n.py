@@ -22,10 +22,12 @@ from babel.messages.pofile import read_po
 from bot.app import COMMANDS
 from domain import fields
 from domain.catalogue import default_catalogue
-from domain.fields import Button, Clock, Keep, PhotoAnswer, Reject, Switch, Text, telegram_length
+from domain.clock import Moment
+from domain.fields import Button, Keep, PhotoAnswer, Reject, Switch, Text, telegram_length
 from domain.forms import FORMS, INCIDENT, MAX_PHOTOS, Field, FieldKind
-from domain.models import Member, Report, Role, Unit
+from domain.models import Member, ReportStatus, Role, Unit
 from domain.settings import SUPPORTED_LANGUAGES
+from domain.values import PhotoRef
 from presentation.export import COLUMNS
 from presentation.i18n import LOCALES_DIR, Html, Translator, load_catalogue, placeholders
 from presentation.keyboards import MENU_BUTTONS
@@ -35,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("bot", "domain", "presentation", "handlers", "storage")
 LANGUAGES = ("vi", "en")
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-CLOCK = Clock(datetime(2026, 11, 26, 3, 0, tzinfo=UTC), ZONE)
+CLOCK = Moment(datetime(2026, 11, 26, 3, 0, tzinfo=UTC), ZONE)
 
 # Telegram's limits: a message's text after entity parsing, a callback answer (pop-up),
 # and a bot command's description in the menu.
@@ -250,16 +252,9 @@ def test_longest_possible_summary_and_alert_fit_one_message(
     assert telegram_length(visible_text(summary)) <= MESSAGE_LIMIT
 
     moment = datetime(2026, 11, 26, 2, 30, tzinfo=UTC)
-    report = Report(
-        id=123456, kind="incident", member_id=1, unit_code="16702-K01",
-        category_code=longest.code, occurred_at=moment, period_date=moment.date(),
-        submitted_at=moment, latitude=None, longitude=None, address="&" * 300,
-        description="<😀>" * 250, people="&" * 300, action_taken="follow_up", urgent=True,
-        participants=None, duration_minutes=None, status="submitted", data=data,
-    )  # fmt: skip
     reporter = Member(1, 501, 501, "Ư" * 129, None, "16702-K01", Role.MEMBER, language)
     unit = Unit("16702-K01", "Ổ" * 200, None)
-    alert = renderer.alert(report, reporter, unit)
+    alert = renderer.alert(123456, "incident", data, reporter, unit, moment)
     assert html_problems(alert) == []
     assert telegram_length(visible_text(alert)) <= MESSAGE_LIMIT
 
@@ -412,7 +407,7 @@ def test_every_id_shaped_string_in_the_code_is_in_the_catalogue() -> None:
 def test_ids_built_from_values_exist_for_every_value() -> None:
     built = [
         *(f"role.{role.value}" for role in Role),
-        "status.submitted",  # the only status a report is stored with
+        *(f"status.{status.value}" for status in ReportStatus),
         *(f"export.column.{name}" for name in COLUMNS),
         *MENU_BUTTONS,
         *(key for _, key in COMMANDS),
@@ -513,11 +508,11 @@ def test_notices_and_errors_from_interpret_get_exactly_their_values(
     desc = INCIDENT.field("desc")
     photos = INCIDENT.field("photos")
     assert desc is not None and photos is not None
-    full = [[f"f{i}", f"u{i}"] for i in range(MAX_PHOTOS)]
+    full = tuple(PhotoRef(f"f{i}", f"u{i}") for i in range(MAX_PHOTOS))
     outcomes = [
         fields.interpret(desc, "", None, Text("x" * 2000), CLOCK),
         fields.interpret(photos, "", None, PhotoAnswer("f", "u"), CLOCK),
-        fields.interpret(photos, "", [["f", "u"]], PhotoAnswer("g", "u"), CLOCK),
+        fields.interpret(photos, "", (PhotoRef("f", "u"),), PhotoAnswer("g", "u"), CLOCK),
         fields.interpret(photos, "", full, PhotoAnswer("g", "v"), CLOCK),
         fields.interpret(photos, "", full, Button(fields.CLEAR), CLOCK),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 
 from domain.models import Role
 from tests.harness import Harness
@@ -128,8 +129,13 @@ async def test_the_retry_job_and_a_submit_never_send_one_alert_twice(harness: Ha
     lan = await harness.join(501, "16702-K01")
     harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
     await submit_urgent(lan)
-    job = harness.application.job_queue.get_jobs_by_name("alerts:retry")[0]  # type: ignore[union-attr]
-    await asyncio.gather(*(job.run(harness.application) for _ in range(3)))
+    harness.now += timedelta(seconds=10)  # past the retry's back-off
+    job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
+    outbox = harness.application.bot_data["services"].outbox
+    await asyncio.gather(
+        *(job.run(harness.application) for _ in range(3)),
+        outbox.send_for_report(harness.application.bot, 1),
+    )
     assert deliveries(harness) == [(900, "sent", 2)]
     delivered = [c for c in supervisor.calls() if "KHẨN CẤP" in str(c.params.get("text"))]
     assert len(delivered) == 2  # the refused attempt and one delivery
@@ -160,23 +166,23 @@ async def test_images_sent_as_files_reach_supervisors_as_files(harness: Harness)
 async def test_a_restart_does_not_repeat_a_reply_that_changed_nothing(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     await lan.send("/my", update_id=9300)
+    await harness.stop()
     with sqlite3.connect(harness.db_path) as connection:
-        # As if the process died while answering /my, before recording it.
-        connection.execute("DELETE FROM processed_updates WHERE update_id = 9300")
-        connection.execute(
-            "INSERT INTO inflight_updates VALUES (9300, 501, 501, '2026-11-26T03:00:00+00:00')"
-        )
+        # As if the process died while answering /my, before recording it: /my changed
+        # nothing, so it left no note of replies owed.
+        connection.execute("DELETE FROM once_keys WHERE key = 'update:9300'")
     seen = len(lan.calls())
-    await harness.restart()
+    await harness.start()
     assert len(lan.calls()) == seen
     with sqlite3.connect(harness.db_path) as connection:
-        assert connection.execute("SELECT count(*) FROM inflight_updates").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM pending_replies").fetchone() == (0,)
 
 
 async def test_strangers_leave_nothing_in_flight(harness: Harness) -> None:
     await harness.user(666, "X").send("xin chào")
+    await harness.db.flush_deferred()
     with sqlite3.connect(harness.db_path) as connection:
-        assert connection.execute("SELECT count(*) FROM inflight_updates").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM pending_replies").fetchone() == (0,)
 
 
 async def test_an_album_is_acknowledged_once_after_its_last_photo(harness: Harness) -> None:

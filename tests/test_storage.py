@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.models import Unit
-from storage.db import Database, Migration, bundled_migrations
+from storage.db import Database, Migration, Tx, bundled_migrations
 from storage.units import all_units, upsert_units
 
 
@@ -24,13 +24,13 @@ async def test_new_database_is_created_with_its_folder_and_safe_settings(tmp_pat
     db = await open_db(path)
     try:
         assert path.exists()
-        async with db.transaction() as connection:
-            async with connection.execute("PRAGMA journal_mode") as cursor:
-                assert (await cursor.fetchone())[0] == "wal"  # type: ignore[index]
-            async with connection.execute("PRAGMA synchronous") as cursor:
-                assert (await cursor.fetchone())[0] == 2  # type: ignore[index]  # FULL
-            async with connection.execute("PRAGMA foreign_keys") as cursor:
-                assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
+        pragmas = await db.write(
+            lambda tx: [
+                tx.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("journal_mode", "synchronous", "foreign_keys")
+            ]
+        )
+        assert pragmas == ["wal", 2, 1]  # 2: synchronous=FULL
         assert await db.applied_migrations() == [(m.version, m.name) for m in bundled_migrations()]
     finally:
         await db.close()
@@ -93,9 +93,12 @@ async def test_a_failed_transaction_is_rolled_back_whole(tmp_path: Path) -> None
     db = await open_db(tmp_path / "bot.sqlite3")
     try:
         with pytest.raises(sqlite3.IntegrityError):
-            async with db.transaction() as connection:
-                await connection.execute("INSERT INTO units (code, name) VALUES ('1', 'A')")
-                await connection.execute("INSERT INTO units (code, name) VALUES ('1', 'B')")
+
+            def two_units(tx: Tx) -> None:
+                tx.execute("INSERT INTO units (code, name) VALUES ('1', 'A')")
+                tx.execute("INSERT INTO units (code, name) VALUES ('1', 'B')")
+
+            await db.write(two_units)
         assert await all_units(db) == []
     finally:
         await db.close()

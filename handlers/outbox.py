@@ -1,0 +1,190 @@
+"""The outbox drain: sends committed proactive messages, paced, and retries by purpose.
+
+Producers (an urgent report now; reminders and digests next) commit rows with whatever
+caused them. The drain job sends what is due; a producer that must know at once how a
+message went (the member is told how many supervisors got the alert) sends its own rows
+straight away. A row being sent is claimed in memory, so it is never sent twice at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+
+from telegram import Bot, InputMediaPhoto, Message
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
+
+from domain.clock import Clock
+from domain.outbox import Document, Failure, Location, Payload, Photos, next_attempt, policy_for
+from presentation.keyboards import inline_markup
+from storage.db import Database
+from storage.outbox import OutboxRow, due_messages, mark_failed, mark_sent
+
+log = logging.getLogger(__name__)
+
+# Telegram allows about 30 messages a second in all; proactive sends keep to fewer, so
+# that members filling a form always find room for their replies.
+PROACTIVE_PER_SECOND = 20.0
+# And about one a second to one chat.
+PER_CHAT_INTERVAL = 1.0
+
+LegacyRenderer = Callable[[OutboxRow], Awaitable[Payload | None]]
+
+
+class Pacer:
+    """Hands out send times: a global rate, and one message a second per chat.
+
+    Times come from the monotonic clock, so a wall clock set back or forward changes
+    nothing here.
+    """
+
+    def __init__(
+        self,
+        per_second: float = PROACTIVE_PER_SECOND,
+        per_chat: float = PER_CHAT_INTERVAL,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = 1.0 / per_second
+        self._per_chat = per_chat
+        self._monotonic = monotonic
+        self._next_any = 0.0
+        self._next_chat: dict[int, float] = {}
+
+    def reserve(self, chat_id: int, *, follow_up: bool = False) -> float:
+        """Reserve the next free moment for a chat; returns how long to wait for it.
+
+        A follow-up (the pin and photos after an alert) keeps to the overall rate only:
+        Telegram tolerates a short burst to one chat, and they belong with their message.
+        """
+        now = self._monotonic()
+        start = max(now, self._next_any)
+        if not follow_up:
+            start = max(start, self._next_chat.get(chat_id, 0.0))
+            self._next_chat[chat_id] = start + self._per_chat
+        self._next_any = start + self._interval
+        if len(self._next_chat) > 10_000:
+            self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
+        return start - now
+
+    async def wait_turn(self, chat_id: int, *, follow_up: bool = False) -> None:
+        delay = self.reserve(chat_id, follow_up=follow_up)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def classify(error: TelegramError) -> tuple[Failure, timedelta | None]:
+    """How a failed send should be retried, from Telegram's answer."""
+    if isinstance(error, Forbidden | BadRequest):
+        return Failure.PERMANENT, None  # blocked the bot, chat gone, message refused
+    if isinstance(error, RetryAfter):
+        wait = error.retry_after
+        return Failure.FLOOD, wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
+    if isinstance(error, TimedOut):
+        return Failure.TIMEOUT, None
+    return Failure.TRANSIENT, None
+
+
+class OutboxSender:
+    """Sends outbox rows; one per process, shared by the drain job and producers."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        pacer: Pacer | None = None,
+        legacy: LegacyRenderer | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.pacer = pacer or Pacer()
+        self.legacy = legacy
+        self._claimed: set[int] = set()
+        self._draining = False
+
+    async def drain(self, bot: Bot) -> int:
+        """Send every message that is due; returns how many went. Overlapping calls skip."""
+        if self._draining:
+            return 0
+        self._draining = True
+        try:
+            return await self._send_all(bot, await due_messages(self.db, self.clock.now()))
+        finally:
+            self._draining = False
+
+    async def send_for_report(self, bot: Bot, report_id: int) -> int:
+        """Send a report's pending messages now, whatever their time; returns how many went."""
+        return await self._send_all(bot, await due_messages(self.db, report_id=report_id))
+
+    async def _send_all(self, bot: Bot, rows: Iterable[OutboxRow]) -> int:
+        mine = [row for row in rows if row.id not in self._claimed]
+        self._claimed.update(row.id for row in mine)
+        try:
+            results = await asyncio.gather(*(self._send(bot, row) for row in mine))
+        finally:
+            self._claimed.difference_update(row.id for row in mine)
+        return sum(results)
+
+    async def _send(self, bot: Bot, row: OutboxRow) -> bool:
+        item = row.item
+        payload = item.payload
+        if payload is None and self.legacy is not None:
+            payload = await self.legacy(row)
+        if payload is None:
+            await mark_failed(self.db, row.id, "nothing to send", None)
+            log.error("outbox %s (%s) has nothing to send; given up", row.id, item.key)
+            return False
+        await self.pacer.wait_turn(item.chat_id)
+        try:
+            message = await bot.send_message(
+                item.chat_id, payload.text, reply_markup=inline_markup(payload.buttons)
+            )
+        except TelegramError as error:
+            await self._failed(row, error)
+            return False
+        await mark_sent(self.db, row.id, message.message_id)
+        await self._send_attachments(bot, item.chat_id, payload, message)
+        return True
+
+    async def _failed(self, row: OutboxRow, error: TelegramError) -> None:
+        failure, retry_after = classify(error)
+        retry_at = next_attempt(
+            policy_for(row.item.purpose),
+            failure,
+            row.attempts + 1,
+            row.created_at,
+            self.clock.now(),
+            retry_after,
+        )
+        await mark_failed(self.db, row.id, str(error), retry_at)
+        if retry_at is None:
+            log.error(
+                "outbox %s (%s) to chat %s given up after %s: %s",
+                row.id, row.item.key, row.item.chat_id, failure.value, error,
+            )  # fmt: skip
+        else:
+            log.warning("outbox %s (%s) will be retried: %s", row.id, row.item.key, error)
+
+    async def _send_attachments(
+        self, bot: Bot, chat_id: int, payload: Payload, message: Message
+    ) -> None:
+        # The message itself is marked sent: what follows it is a courtesy, and is not
+        # retried, so that a retry never repeats the message.
+        try:
+            for attachment in payload.attachments:
+                await self.pacer.wait_turn(chat_id, follow_up=True)
+                match attachment:
+                    case Location(latitude, longitude):
+                        await bot.send_location(chat_id, latitude=latitude, longitude=longitude)
+                    case Photos(file_ids) if len(file_ids) == 1:
+                        await bot.send_photo(chat_id, file_ids[0])
+                    case Photos(file_ids):
+                        await bot.send_media_group(
+                            chat_id, [InputMediaPhoto(file_id) for file_id in file_ids]
+                        )
+                    case Document(file_id):
+                        await bot.send_document(chat_id, file_id)
+        except TelegramError as error:
+            log.warning("attachments of message %s not sent: %s", message.message_id, error)

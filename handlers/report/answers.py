@@ -1,0 +1,273 @@
+"""Taking answers: typed text, locations, photos and buttons of the report flow.
+
+Every answer is judged by a pure function, its change committed to the draft, and only
+then is the member answered: the draft always says where the member is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest
+
+from domain import fields, flow
+from domain.fields import KEEP, Accept, Button, Keep, Reject, Switch
+from domain.forms import FORMS, SUMMARY_STEP, Field, FieldKind
+from domain.models import Draft
+from domain.values import decode
+from handlers.context import BotContext, origin_of
+from handlers.report.prompts import choice_values, photo_buttons, send_prompt
+from handlers.report.resume import ALBUM_SETTLE, acknowledge_album, chat_of, load_draft
+from handlers.report.submit import submit, submit_again
+from presentation import callbacks
+from presentation.callbacks import (
+    AnswerField,
+    ContinueDraft,
+    DiscardDraft,
+    EditField,
+    KeepValue,
+    ReplaceDraft,
+    SubmitDraft,
+)
+from presentation.i18n import Html
+from presentation.keyboards import close_buttons, main_keyboard
+from storage.drafts import SaveOutcome, discard_draft, save_draft_step, start_draft
+
+
+async def on_message(update: Update, context: BotContext) -> None:
+    """Take a typed answer, location or photo for the member's current step."""
+    member = context.registered_member()
+    message = update.effective_message
+    assert message is not None
+    t, lang = context.t, member.language
+    draft = await load_draft(context, message.chat_id)
+    if draft is None:
+        await message.reply_text(t.html(lang, "idle.hint"), reply_markup=main_keyboard(t, lang))
+        return
+    if draft.step == SUMMARY_STEP:
+        await message.reply_text(t.html(lang, "summary.use_buttons"))
+        await send_prompt(context, message.chat_id, draft)
+        return
+    spec = FORMS[draft.kind].field(draft.step)
+    assert spec is not None
+    answer = _answer_from(message, spec, context, draft.editing)
+    if answer == Button(KEEP):
+        await _keep_current(update, context, draft)
+        return
+    await _apply(update, context, draft, spec, answer)
+
+
+async def on_callback(update: Update, context: BotContext) -> None:
+    """Handle a button of the report flow; the data is checked, never trusted."""
+    query = update.callback_query
+    assert query is not None
+    t, lang = context.t, context.registered_member().language
+    data = callbacks.unpack(query.data or "")
+    draft_id = getattr(data, "draft", None)
+    if data is None or draft_id is None:
+        await query.answer(t.plain(lang, "error.stale_button"))
+        return
+    draft = await load_draft(context, chat_of(update))
+    if isinstance(data, SubmitDraft) and (draft is None or draft.id != draft_id):
+        await submit_again(update, context, draft_id)
+        return
+    if draft is None or draft.id != draft_id:
+        await query.answer(t.plain(lang, "error.stale_button"), show_alert=True)
+        return
+    await _on_draft_button(update, context, query, draft, data)
+
+
+async def _on_draft_button(
+    update: Update, context: BotContext, query: CallbackQuery, draft: Draft, data: object
+) -> None:
+    member = context.registered_member()
+    t, lang = context.t, member.language
+    form = FORMS[draft.kind]
+    chat_id = chat_of(update)
+    match data:
+        case AnswerField(field=key, value=value):
+            spec = form.field(key)
+            if spec is None or key != draft.step:
+                await query.answer(t.plain(lang, "error.already_answered"))
+                return
+            await _apply(update, context, draft, spec, Button(value))
+        case KeepValue() if draft.editing:
+            await query.answer()
+            await close_buttons(query.message)
+            await _keep_current(update, context, draft)
+        case KeepValue() | EditField() if draft.step != SUMMARY_STEP:
+            # A second tap on a summary button that already did its work: nothing to say.
+            await query.answer()
+        case EditField(field=key) if (change := flow.edit(form, draft, key)) is not None:
+            outcome, context.draft = await save_draft_step(
+                context.db, draft, change, origin_of(update)
+            )
+            await query.answer()
+            if outcome is SaveOutcome.SAVED:
+                await send_prompt(context, chat_id, context.draft, edit=query.message)
+        case SubmitDraft() if draft.step == SUMMARY_STEP:
+            await submit(update, context, draft, form)
+        case DiscardDraft():
+            await discard_draft(context.db, member.id, draft.id)
+            await query.answer()
+            await close_buttons(query.message)
+            await context.bot.send_message(
+                chat_id, t.html(lang, "cancel.done"), reply_markup=main_keyboard(t, lang)
+            )
+        case ContinueDraft():
+            await query.answer()
+            await close_buttons(query.message)
+            await send_prompt(context, chat_id, draft)
+        case ReplaceDraft(kind=kind) if kind in FORMS:
+            new_form = FORMS[kind]
+            await query.answer()
+            started = await start_draft(
+                context.db, member.id, new_form.kind, new_form.first_step(), origin_of(update)
+            )
+            await close_buttons(query.message)
+            if started is not None:
+                context.draft = started
+                # The old report may have been at the place step, with its own keyboard.
+                await context.bot.send_message(
+                    chat_id, t.html(lang, "draft.discarded"), reply_markup=main_keyboard(t, lang)
+                )
+                await send_prompt(context, chat_id, started)
+        case _:
+            await query.answer(t.plain(lang, "error.stale_button"), show_alert=True)
+
+
+def _answer_from(
+    message: Message, spec: Field, context: BotContext, editing: bool
+) -> fields.Answer:
+    """What the member sent, as the form engine understands it."""
+    if message.location is not None:
+        title = message.venue.title if message.venue is not None else None
+        return fields.Location(message.location.latitude, message.location.longitude, title)
+    if message.photo:
+        largest = message.photo[-1]
+        return fields.PhotoAnswer(largest.file_id, largest.file_unique_id)
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith("image/"):
+        return fields.PhotoAnswer(document.file_id, document.file_unique_id, "document")
+    if message.text is not None:
+        text = message.text
+        # The place step's reply-keyboard buttons arrive as their own text.
+        if spec.kind is FieldKind.PLACE and text in context.t.all_variants(spec.none_label):
+            return Button(fields.NONE)
+        if (
+            spec.kind is FieldKind.PLACE
+            and editing
+            and text in context.t.all_variants("button.keep")
+        ):
+            return Button(KEEP)
+        return fields.Text(text)
+    return fields.Unsupported()
+
+
+async def _apply(
+    update: Update, context: BotContext, draft: Draft, spec: Field, answer: fields.Answer
+) -> None:
+    """Judge one answer, commit what it changes, then reply."""
+    member = context.registered_member()
+    t, lang = context.t, member.language
+    query = update.callback_query
+    chat_id = chat_of(update)
+    form = FORMS[draft.kind]
+    current = decode(spec, draft.data.get(spec.key))
+    outcome = fields.interpret(
+        spec, draft.mode, current, answer, context.moment(), choice_values(context, spec)
+    )
+    change = flow.advance(form, draft, spec, outcome)
+    if isinstance(change, Reject):
+        if query is not None:
+            await query.answer(t.plain(lang, change.error, **change.values), show_alert=True)
+        else:
+            await context.bot.send_message(chat_id, t.html(lang, change.error, **change.values))
+            await send_prompt(context, chat_id, draft)
+        return
+
+    saved, fresh = await save_draft_step(context.db, draft, change, origin_of(update))
+    if saved is SaveOutcome.REPLAYED:
+        return
+    if saved is SaveOutcome.STALE:
+        if query is not None:
+            await query.answer(t.plain(lang, "error.already_answered"))
+        return
+    context.draft = fresh
+
+    if query is not None:
+        await query.answer()
+    if isinstance(outcome, Keep):
+        await _photo_received(update, context, fresh, spec, outcome)
+        return
+    answered: Html | None = None
+    if query is not None:
+        if isinstance(outcome, Switch):
+            shown = t.html(lang, f"choice.{spec.kind.value}.{outcome.mode}")
+        else:
+            shown = context.renderer().value(
+                spec, outcome.value if isinstance(outcome, Accept) else None
+            )
+        answered = t.html(lang, "choice.made", question=_asked(context, draft, spec), answer=shown)
+    if spec.kind is FieldKind.PLACE and isinstance(outcome, Accept):
+        # The place step swapped in its own reply keyboard; bring the menu back.
+        shown = context.renderer().value(spec, outcome.value)
+        await context.bot.send_message(
+            chat_id, t.html(lang, "place.saved", place=shown), reply_markup=main_keyboard(t, lang)
+        )
+    await send_prompt(context, chat_id, fresh, answered=answered, edit=query and query.message)
+
+
+def _asked(context: BotContext, draft: Draft, spec: Field) -> Html:
+    """The question a tapped button answered, as it was asked."""
+    lang = context.registered_member().language
+    key = f"{spec.prompt}.{draft.mode}" if draft.mode else spec.prompt
+    return context.t.html(lang, key)
+
+
+async def _photo_received(
+    update: Update, context: BotContext, draft: Draft, spec: Field, outcome: Keep
+) -> None:
+    member = context.registered_member()
+    chat_id = chat_of(update)
+    album = update.effective_message.media_group_id if update.effective_message else None
+    if album and context.job_queue is not None:
+        # An album arrives as one update per photo: answer once, after the last one.
+        name = f"album:{chat_id}:{album}"
+        for job in context.job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
+        context.job_queue.run_once(
+            acknowledge_album,  # type: ignore[arg-type]  # PTB types jobs for its base context
+            ALBUM_SETTLE,
+            name=name,
+            chat_id=chat_id,
+            user_id=member.telegram_user_id,
+        )
+        return
+    markup = photo_buttons(context, draft, spec)
+    text = context.t.html(member.language, outcome.notice, **outcome.values)
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        with contextlib.suppress(BadRequest):
+            await query.message.edit_text(text, reply_markup=markup)
+            return
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+async def _keep_current(update: Update, context: BotContext, draft: Draft) -> None:
+    """Leave the field being edited as it was and go back to the summary."""
+    member = context.registered_member()
+    t, lang = context.t, member.language
+    form = FORMS[draft.kind]
+    saved, fresh = await save_draft_step(
+        context.db, draft, flow.keep(form, draft), origin_of(update)
+    )
+    if saved is not SaveOutcome.SAVED:
+        return
+    context.draft = fresh
+    chat_id = chat_of(update)
+    await context.bot.send_message(
+        chat_id, t.html(lang, "edit.kept"), reply_markup=main_keyboard(t, lang)
+    )
+    await send_prompt(context, chat_id, fresh)

@@ -1,0 +1,177 @@
+"""Asking a draft's current question, or showing its summary, with the right buttons.
+
+A question answered by a button is edited into the next one: one Bot API call per
+answer instead of two, so Telegram's 30-a-second budget serves twice the members.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+from telegram.error import BadRequest
+
+from domain import fields
+from domain.forms import FORMS, SUMMARY_STEP, Field, FieldKind, Form
+from domain.models import Draft
+from domain.values import decode
+from handlers.context import BotContext
+from presentation.callbacks import AnswerField, DiscardDraft, EditField, KeepValue, SubmitDraft
+from presentation.i18n import Html
+from presentation.keyboards import callback_button, main_keyboard
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+
+
+def question(context: BotContext, draft: Draft) -> tuple[Html, Markup]:
+    """The draft's current question (or summary) and its buttons."""
+    t, lang = context.t, context.registered_member().language
+    form = FORMS[draft.kind]
+    if draft.step == SUMMARY_STEP:
+        return context.renderer().summary(form, draft.data), _summary_buttons(context, draft, form)
+    spec = form.field(draft.step)
+    assert spec is not None
+    key = f"{spec.prompt}.{draft.mode}" if draft.mode else spec.prompt
+    text = t.html(lang, key)
+    current = decode(spec, draft.data.get(spec.key))
+    if draft.editing and current is not None and spec.kind is not FieldKind.PHOTOS:
+        shown = context.renderer().value(spec, current)
+        text = t.html(lang, "prompt.editing", prompt=text, current=shown)
+    markup: Markup
+    if spec.kind is FieldKind.PLACE:
+        markup = place_keyboard(context, spec, draft.editing)
+    elif spec.kind is FieldKind.PHOTOS:
+        markup = photo_buttons(context, draft, spec)
+    else:
+        markup = _question_buttons(context, draft, spec, _choice_labels(context, spec))
+    return text, markup
+
+
+async def send_prompt(
+    context: BotContext, chat_id: int, draft: Draft, *, answered: Html | None = None,
+    edit: object = None,
+) -> None:  # fmt: skip
+    """Ask the draft's current question.
+
+    With ``edit`` (the message whose button was just tapped) the question replaces that
+    message, after ``answered`` (the question it asked and the answer given), wherever
+    the next question's buttons can go on an edited message.
+    """
+    text, markup = question(context, draft)
+    if isinstance(edit, Message) and not isinstance(markup, ReplyKeyboardMarkup):
+        shown = Html(f"{answered}\n\n{text}") if answered else text
+        with contextlib.suppress(BadRequest):  # too old to edit: send it anew below
+            await edit.edit_text(shown, reply_markup=markup)
+            return
+    elif isinstance(edit, Message) and answered:
+        # The place step needs its reply keyboard, which only a new message can carry.
+        with contextlib.suppress(BadRequest):
+            await edit.edit_text(answered)
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def place_keyboard(context: BotContext, spec: Field, editing: bool) -> ReplyKeyboardMarkup:
+    """Location sharing only exists on reply-keyboard buttons, so the place step has its own."""
+    t, lang = context.t, context.registered_member().language
+    rows = [
+        [KeyboardButton(t.plain(lang, "place.send_location"), request_location=True)],
+        [KeyboardButton(t.plain(lang, spec.none_label))],
+    ]
+    if editing:
+        rows.append([KeyboardButton(t.plain(lang, "button.keep"))])
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def reply_keyboard_for(context: BotContext) -> ReplyKeyboardMarkup:
+    """The keyboard to leave under the chat: the place step's while a draft is on it."""
+    member = context.registered_member()
+    draft = context.draft
+    form = FORMS.get(draft.kind) if draft else None
+    spec = form.field(draft.step) if form and draft else None
+    if draft is not None and spec is not None and spec.kind is FieldKind.PLACE:
+        return place_keyboard(context, spec, draft.editing)
+    return main_keyboard(context.t, member.language)
+
+
+def choice_values(context: BotContext, spec: Field) -> list[str]:
+    """The button values a question accepts."""
+    return [value for value, _ in _choice_labels(context, spec)]
+
+
+def _choice_labels(context: BotContext, spec: Field) -> list[tuple[str, str]]:
+    """(value, label) pairs for the buttons of a question."""
+    t, lang = context.t, context.registered_member().language
+    if spec.catalogue:
+        return [(item.code, item.name(lang)) for item in context.services.items(spec.catalogue)]
+    if spec.options:
+        return [(o.value, t.plain(lang, o.label)) for o in spec.options]
+    fixed: dict[FieldKind, Collection[str]] = {
+        FieldKind.WHEN: (fields.NOW, fields.TODAY, fields.OTHER),
+        FieldKind.DAY: (fields.TODAY, fields.YESTERDAY, fields.OTHER),
+        FieldKind.DURATION: fields.DURATION_CHOICES,
+        FieldKind.COUNT: fields.COUNT_CHOICES,
+    }
+    return [(v, t.plain(lang, f"button.{spec.kind.value}.{v}")) for v in fixed.get(spec.kind, ())]
+
+
+def _question_buttons(
+    context: BotContext, draft: Draft, spec: Field, choices: list[tuple[str, str]]
+) -> InlineKeyboardMarkup | None:
+    t, lang = context.t, context.registered_member().language
+    buttons = [
+        callback_button(label, AnswerField(draft.id, spec.key, value).pack())
+        for value, label in choices
+    ]
+    # Short labels share a row; catalogue names are long and get one each.
+    per_row = 1 if spec.catalogue or spec.kind is FieldKind.CHOICE else 3
+    if spec.kind is FieldKind.COUNT:
+        per_row = 6
+    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    if spec.optional:
+        skip = AnswerField(draft.id, spec.key, fields.SKIP).pack()
+        rows.append([callback_button(t.plain(lang, "button.skip"), skip)])
+    if draft.editing:
+        rows.append([callback_button(t.plain(lang, "button.keep"), KeepValue(draft.id).pack())])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def photo_buttons(context: BotContext, draft: Draft, spec: Field) -> InlineKeyboardMarkup:
+    t, lang = context.t, context.registered_member().language
+    count = len(draft.data.get(spec.key) or [])
+    if count == 0:
+        skip = AnswerField(draft.id, spec.key, fields.SKIP).pack()
+        return InlineKeyboardMarkup([[callback_button(t.plain(lang, "button.skip"), skip)]])
+    done = AnswerField(draft.id, spec.key, fields.DONE).pack()
+    clear = AnswerField(draft.id, spec.key, fields.CLEAR).pack()
+    return InlineKeyboardMarkup(
+        [
+            [callback_button(t.plain(lang, "button.photos_done", count=count), done)],
+            [callback_button(t.plain(lang, "button.photos_clear"), clear)],
+        ]
+    )
+
+
+def _summary_buttons(context: BotContext, draft: Draft, form: Form) -> InlineKeyboardMarkup:
+    t, lang = context.t, context.registered_member().language
+    edits: list[InlineKeyboardButton] = [
+        callback_button(
+            t.plain(lang, "button.edit", label=t.plain(lang, f.label)),
+            EditField(draft.id, f.key).pack(),
+        )
+        for f in form.fields
+    ]
+    rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
+    rows.append(
+        [
+            callback_button(t.plain(lang, "button.submit"), SubmitDraft(draft.id).pack()),
+            callback_button(t.plain(lang, "button.discard"), DiscardDraft(draft.id).pack()),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)

@@ -1,0 +1,86 @@
+"""Submitting a finished draft: the report, its urgent alerts, the member's confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import Update
+
+from domain import flow
+from domain.forms import Form
+from domain.models import Draft
+from domain.outbox import OutboxItem
+from domain.reporting import new_report
+from handlers.alerts import alert_items
+from handlers.context import BotContext, origin_of
+from handlers.report.prompts import send_prompt
+from handlers.report.resume import chat_of
+from presentation.keyboards import close_buttons, main_keyboard
+from storage.drafts import save_draft_step
+from storage.members import nearest_supervisors
+from storage.reports import Announcements, SubmitOutcome, report_id_for_draft, submit_draft
+from storage.units import get_unit
+
+
+async def submit(update: Update, context: BotContext, draft: Draft, form: Form) -> None:
+    """Save the report, alert supervisors if urgent, then tell the member its number."""
+    query = update.callback_query
+    assert query is not None
+    member = context.registered_member()
+    t, lang = context.t, member.language
+    if (change := flow.ready_to_submit(form, draft)) is not None:
+        await query.answer(t.plain(lang, "error.required"), show_alert=True)
+        _, context.draft = await save_draft_step(context.db, draft, change, None)
+        await send_prompt(context, chat_of(update), context.draft)
+        return
+    report = new_report(form, draft.data, context.settings.timezone)
+    announcements: Announcements = lambda report_id: ()  # noqa: E731
+    if report.urgent:
+        # A supervisor reporting an urgent incident should not be alerted about it.
+        nearest = await nearest_supervisors(context.db, member.unit_code)
+        recipients = [s for s in nearest if s.id != member.id]
+        unit = await get_unit(context.db, member.unit_code)
+        assert unit is not None
+        submitted = context.services.clock.now()
+
+        def announcements(report_id: int) -> Sequence[OutboxItem]:
+            return alert_items(
+                context.services, report_id, draft.data, member, unit, submitted, recipients
+            )
+
+    result = await submit_draft(
+        context.db, draft.id, member, report, origin_of(update), announcements
+    )
+    if result.outcome is SubmitOutcome.ALREADY_SUBMITTED:
+        await query.answer(t.plain(lang, "report.already_submitted", number=result.report_id))
+        return
+    if result.outcome is SubmitOutcome.GONE or result.report_id is None:
+        await query.answer(t.plain(lang, "error.stale_button"))
+        return
+    context.draft = None
+    await query.answer()
+    await close_buttons(query.message)
+    key, delivered = "report.submitted", 0
+    if report.urgent:
+        # Alerts first: they matter most, and the member is told how many really went.
+        delivered = await context.services.outbox.send_for_report(context.bot, result.report_id)
+        key = "report.submitted_urgent" if delivered else "report.submitted_urgent_nobody"
+    await context.bot.send_message(
+        chat_of(update),
+        t.html(lang, key, number=result.report_id, count=delivered),
+        reply_markup=main_keyboard(t, lang),
+    )
+
+
+async def submit_again(update: Update, context: BotContext, draft_id: int) -> None:
+    """A second tap on Submit: say which report the first tap made."""
+    query = update.callback_query
+    assert query is not None
+    member = context.registered_member()
+    report_id = await report_id_for_draft(context.db, draft_id, member.id)
+    if report_id is None:
+        await query.answer(context.t.plain(member.language, "error.stale_button"), show_alert=True)
+    else:
+        await query.answer(
+            context.t.plain(member.language, "report.already_submitted", number=report_id)
+        )

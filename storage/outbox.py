@@ -1,0 +1,175 @@
+"""The outbox: proactive messages committed before they are sent, marked sent after."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.outbox import (
+    Attachment,
+    Button,
+    CallbackButton,
+    Document,
+    LinkButton,
+    Location,
+    OutboxItem,
+    Payload,
+    Photos,
+)
+from storage.db import Database, Tx
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    item: OutboxItem
+    attempts: int
+    created_at: datetime
+
+
+def _button(button: Button) -> dict[str, str]:
+    if isinstance(button, LinkButton):
+        return {"text": button.text, "url": button.url}
+    return {"text": button.text, "data": button.data}
+
+
+def _attachment(attachment: Attachment) -> dict[str, Any]:
+    match attachment:
+        case Location(latitude, longitude):
+            return {"location": [latitude, longitude]}
+        case Photos(file_ids):
+            return {"photos": list(file_ids)}
+        case Document(file_id):
+            return {"document": file_id}
+    raise TypeError(attachment)  # pragma: no cover
+
+
+def encode_payload(payload: Payload) -> str:
+    return json.dumps(
+        {
+            "text": payload.text,
+            "buttons": [[_button(b) for b in row] for row in payload.buttons],
+            "attachments": [_attachment(a) for a in payload.attachments],
+        },
+        ensure_ascii=False,
+    )
+
+
+def decode_payload(raw: str) -> Payload | None:
+    data = json.loads(raw)
+    if "text" not in data:
+        return None  # carried over from an older version: rendered when sent
+    attachments: list[Attachment] = []
+    for entry in data.get("attachments", ()):
+        if "location" in entry:
+            attachments.append(Location(*entry["location"]))
+        elif "photos" in entry:
+            attachments.append(Photos(tuple(entry["photos"])))
+        elif "document" in entry:
+            attachments.append(Document(entry["document"]))
+    buttons = tuple(
+        tuple(
+            LinkButton(b["text"], b["url"]) if "url" in b else CallbackButton(b["text"], b["data"])
+            for b in row
+        )
+        for row in data.get("buttons", ())
+    )
+    return Payload(data["text"], buttons, tuple(attachments))
+
+
+def enqueue_in(tx: Tx, items: Sequence[OutboxItem]) -> int:
+    """Add messages to the outbox in the caller's transaction; returns how many were new."""
+    added = 0
+    for item in items:
+        cursor = tx.execute(
+            "INSERT OR IGNORE INTO outbox (key, purpose, recipient_id, chat_id, report_id,"
+            " payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.key,
+                item.purpose,
+                item.recipient_id,
+                item.chat_id,
+                item.report_id,
+                encode_payload(item.payload) if item.payload else '{"legacy": true}',
+                tx.now.isoformat(),
+                tx.now.isoformat(),
+            ),
+        )
+        added += cursor.rowcount
+    return added
+
+
+async def enqueue(db: Database, items: Sequence[OutboxItem]) -> int:
+    return await db.write(lambda tx: enqueue_in(tx, items))
+
+
+def _row(row: sqlite3.Row) -> OutboxRow:
+    item = OutboxItem(
+        key=row["key"],
+        purpose=row["purpose"],
+        chat_id=row["chat_id"],
+        payload=decode_payload(row["payload"]),
+        recipient_id=row["recipient_id"],
+        report_id=row["report_id"],
+    )
+    return OutboxRow(row["id"], item, row["attempts"], datetime.fromisoformat(row["created_at"]))
+
+
+_COLUMNS = "id, key, purpose, recipient_id, chat_id, report_id, payload, attempts, created_at"
+
+
+async def due_messages(
+    db: Database, until: datetime | None = None, *, report_id: int | None = None, limit: int = 200
+) -> list[OutboxRow]:
+    """Pending messages, oldest first: those due by ``until``, or all of one report's."""
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending'"
+        " AND (:until IS NULL OR next_attempt_at <= :until)"
+        " AND (:report IS NULL OR report_id = :report) ORDER BY id LIMIT :limit",
+        {"until": until.isoformat() if until else None, "report": report_id, "limit": limit},
+    )
+    return [_row(row) for row in rows]
+
+
+async def mark_sent(db: Database, outbox_id: int, message_id: int | None) -> None:
+    await db.write(
+        lambda tx: tx.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,"
+            " attempts = attempts + 1 WHERE id = ?",
+            (tx.now.isoformat(), message_id, outbox_id),
+        )
+    )
+
+
+async def mark_failed(db: Database, outbox_id: int, error: str, retry_at: datetime | None) -> None:
+    """Count a failed attempt: try again at ``retry_at``, or give up when it is None."""
+    retry = retry_at.isoformat() if retry_at else None
+    await db.write(
+        lambda tx: tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+            " status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,"
+            " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+            (error[:500], retry, retry, outbox_id),
+        )
+    )
+
+
+async def outbox_status(db: Database, report_id: int, purpose: str) -> dict[str, int]:
+    """How many of one report's messages of a purpose are pending, sent and failed."""
+    rows = await db.fetch_all(
+        "SELECT status, count(*) AS n FROM outbox WHERE report_id = ? AND purpose = ?"
+        " GROUP BY status",
+        (report_id, purpose),
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
+async def earliest_due(db: Database) -> datetime | None:
+    row = await db.fetch_one(
+        "SELECT min(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
+    )
+    return datetime.fromisoformat(row["due"]) if row and row["due"] else None

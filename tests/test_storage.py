@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,37 @@ async def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_pat
     finally:
         await first.close()
         await second.close()
+
+
+async def test_opening_waits_for_another_process_holding_a_new_file(tmp_path: Path) -> None:
+    """The bot and an admin command starting together: the other one is mid-write.
+
+    SQLite answers "database is locked" at once, without waiting out busy_timeout, to a
+    switch to WAL while another connection holds the write lock. Holding that lock on
+    purpose reproduces the race every time.
+    """
+    path = tmp_path / "bot.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("CREATE TABLE placeholder (x INTEGER)")
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+        release.start()
+        db = await open_db(path)
+        try:
+            assert len(await db.applied_migrations()) == len(bundled_migrations())
+        finally:
+            await db.close()
+        release.join()
+    finally:
+        other.close()
+
+
+async def test_many_processes_opening_one_new_database_all_succeed(tmp_path: Path) -> None:
+    for round_ in range(10):
+        path = tmp_path / f"bot-{round_}.sqlite3"
+        dbs = [Database(path) for _ in range(4)]
+        await asyncio.gather(*(db.open() for db in dbs))
+        for db in dbs:
+            assert len(await db.applied_migrations()) == len(bundled_migrations())
+            await db.close()

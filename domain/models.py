@@ -52,6 +52,7 @@ class Member:
     unit_code: str
     role: Role
     language: str
+    active: bool = True  # a deactivated member can do nothing more
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardMarkup, Update
 
-from domain.models import Role
+from domain.access import OVERSEERS, Action
 from domain.settings import SUPPORTED_LANGUAGES
 from handlers.context import BotContext, origin_of
+from handlers.guard import permit
 from handlers.report.prompts import reply_keyboard_for
 from presentation.callbacks import ChooseLanguage
 from presentation.keyboards import callback_button, close_buttons, main_keyboard
@@ -21,7 +22,7 @@ from storage.reports import recent_reports, record_nothing
 async def show_help(update: Update, context: BotContext) -> None:
     """Explain the bot in a few lines, with the main keyboard."""
     member = context.registered_member()
-    key = "help.member" if member.role is Role.MEMBER else "help.supervisor"
+    key = "help.supervisor" if member.role in OVERSEERS else "help.member"
     assert update.effective_message is not None
     await update.effective_message.reply_text(
         context.t.html(member.language, key), reply_markup=reply_keyboard_for(context)
@@ -77,6 +78,8 @@ async def cancel(update: Update, context: BotContext) -> None:
 
 async def nothing_to_report(update: Update, context: BotContext) -> None:
     """Record "nothing to report" for today, once however often it is tapped."""
+    if not await permit(update, context, Action.REPORT):
+        return
     member = context.registered_member()
     today = context.moment().today
     created, number = await record_nothing(context.db, member, today, origin_of(update))

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.access import UnitTree
 from domain.models import Member, Role
 from storage.db import Database, Tx
-from storage.units import unit_chain
+from storage.units import units_in
 from storage.updates import Origin, claim_update
 
-_MEMBER_COLUMNS = "id, telegram_user_id, chat_id, full_name, username, unit_code, role, language"
+_MEMBER_COLUMNS = (
+    "id, telegram_user_id, chat_id, full_name, username, unit_code, role, language, active"
+)
 
 
 def _member(row: sqlite3.Row) -> Member:
@@ -25,6 +28,7 @@ def _member(row: sqlite3.Row) -> Member:
         unit_code=row["unit_code"],
         role=Role(row["role"]),
         language=row["language"],
+        active=bool(row["active"]),
     )
 
 
@@ -55,17 +59,21 @@ async def set_language(db: Database, member_id: int, language: str) -> None:
     )
 
 
-async def nearest_supervisors(db: Database, unit_code: str) -> list[Member]:
-    """Supervisors of the nearest unit, from this one up the tree, that has any."""
-    for unit in await unit_chain(db, unit_code):
-        rows = await db.fetch_all(
+async def overseers_and_tree(db: Database) -> tuple[UnitTree, list[Member]]:
+    """The unit tree and every active supervisor and admin, in one read.
+
+    Who of them may receive what is the access rules' decision (domain/access.py).
+    """
+
+    def read(tx: Tx) -> tuple[UnitTree, list[Member]]:
+        tree = UnitTree(units_in(tx))
+        rows = tx.all(
             f"SELECT {_MEMBER_COLUMNS} FROM members"
-            " WHERE unit_code = ? AND role = 'supervisor' AND active = 1 ORDER BY id",
-            (unit.code,),
+            " WHERE role IN ('supervisor', 'admin') AND active = 1 ORDER BY id"
         )
-        if rows:
-            return [_member(row) for row in rows]
-    return []
+        return tree, [_member(row) for row in rows]
+
+    return await db.read(read)
 
 
 async def create_invite(

@@ -13,9 +13,12 @@ def _unit(row: sqlite3.Row) -> Unit:
     return Unit(code=row["code"], name=row["name"], parent_code=row["parent_code"])
 
 
+def units_in(tx: Tx) -> list[Unit]:
+    return [_unit(row) for row in tx.all("SELECT code, name, parent_code FROM units ORDER BY code")]
+
+
 async def all_units(db: Database) -> list[Unit]:
-    rows = await db.fetch_all("SELECT code, name, parent_code FROM units ORDER BY code")
-    return [_unit(row) for row in rows]
+    return await db.read(units_in)
 
 
 async def get_unit(db: Database, code: str) -> Unit | None:

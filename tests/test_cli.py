@@ -1220,3 +1220,20 @@ def test_export_with_a_wrong_database_path_makes_no_file(tmp_path: Path) -> None
     assert result.status == 1
     assert "Không thấy cơ sở dữ liệu" in result.err
     assert not db.exists() and not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(("role", "shown"), [("leader", "tổ trưởng"), ("deputy", "tổ phó")])
+def test_invite_takes_the_team_roles(tree: Path, role: str, shown: str) -> None:
+    result = run_cli(
+        ["invite", "--unit", "16702-K01", "--role", role], tree, telegram=FakeTelegram()
+    )
+    assert result.status == 0, result.err
+    assert result.out.splitlines()[0].startswith(f"Link mời ({shown}, Khối 1)")
+    assert [invite["role"] for invite in rows(tree, "SELECT role FROM invites")] == [role]
+
+
+def test_invite_refuses_a_role_that_does_not_exist(tree: Path) -> None:
+    with pytest.raises(SystemExit) as refused:
+        run_cli(["invite", "--unit", "16702-K01", "--role", "captain"], tree)
+    assert refused.value.code == 2
+    assert rows(tree, "SELECT * FROM invites") == []

@@ -7,9 +7,11 @@ from datetime import timedelta
 from telegram import InlineKeyboardMarkup, Update
 
 from domain import flow
+from domain.access import Action
 from domain.forms import FORMS, MAX_PHOTOS, FieldKind, Form
 from domain.models import Draft
 from handlers.context import BotContext, origin_of
+from handlers.guard import permit
 from handlers.report.prompts import photo_buttons, send_prompt
 from presentation.callbacks import ContinueDraft, ReplaceDraft
 from presentation.keyboards import callback_button, main_keyboard
@@ -55,6 +57,8 @@ async def start_activity(update: Update, context: BotContext) -> None:
 
 async def begin(update: Update, context: BotContext, form: Form) -> None:
     """Ask the first question of a new report, unless another one is half done."""
+    if not await permit(update, context, Action.REPORT):
+        return
     member = context.registered_member()
     chat_id = chat_of(update)
     t, lang = context.t, member.language

@@ -7,17 +7,19 @@ from collections.abc import Sequence
 from telegram import Update
 
 from domain import flow
+from domain.access import Action, ReportRef
 from domain.forms import Form
-from domain.models import Draft
+from domain.models import Draft, ReportStatus
 from domain.outbox import OutboxItem
 from domain.reporting import new_report
+from domain.routing import nearest_recipients
 from handlers.alerts import alert_items
 from handlers.context import BotContext, origin_of
 from handlers.report.prompts import send_prompt
 from handlers.report.resume import chat_of
 from presentation.keyboards import close_buttons, main_keyboard
 from storage.drafts import save_draft_step
-from storage.members import nearest_supervisors
+from storage.members import overseers_and_tree
 from storage.reports import Announcements, SubmitOutcome, report_id_for_draft, submit_draft
 from storage.units import get_unit
 
@@ -36,9 +38,9 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
     report = new_report(form, draft.data, context.settings.timezone)
     announcements: Announcements = lambda report_id: ()  # noqa: E731
     if report.urgent:
-        # A supervisor reporting an urgent incident should not be alerted about it.
-        nearest = await nearest_supervisors(context.db, member.unit_code)
-        recipients = [s for s in nearest if s.id != member.id]
+        tree, overseers = await overseers_and_tree(context.db)
+        about = ReportRef(member.id, member.unit_code, ReportStatus.SUBMITTED)
+        recipients = nearest_recipients(tree, about, overseers, Action.RECEIVE_ALERTS)
         unit = await get_unit(context.db, member.unit_code)
         assert unit is not None
         submitted = context.services.clock.now()

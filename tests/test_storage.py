@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from domain.clock import ManualClock
 from domain.models import Unit
 from storage.db import Database, Migration, Tx, bundled_migrations
 from storage.units import all_units, upsert_units
@@ -182,3 +184,107 @@ async def test_many_processes_opening_one_new_database_all_succeed(tmp_path: Pat
         for db in dbs:
             assert len(await db.applied_migrations()) == len(bundled_migrations())
             await db.close()
+
+
+async def test_upgrading_a_working_core_database_keeps_everything(tmp_path: Path) -> None:
+    """A database as the first release left it, mid-flight, upgraded by migration 0002."""
+    path = tmp_path / "bot.sqlite3"
+    db = await open_db(path, bundled_migrations()[:1])
+    await db.close()
+    with sqlite3.connect(path) as connection:
+        connection.executescript(
+            """
+            INSERT INTO units VALUES ('40', 'Tỉnh Nghệ An', NULL), ('16702', 'Vinh Phú', '40');
+            INSERT INTO members VALUES
+                (1, 501, 501, 'Lan', NULL, '16702', 'member', 'vi', 1, '2026-11-01'),
+                (2, 900, 900, 'Hùng', NULL, '16702', 'supervisor', 'vi', 1, '2026-11-01');
+            INSERT INTO invites (code_hash, unit_code, role, created_at, expires_at)
+                VALUES ('h', '16702', 'member', '2026-11-01', '2026-12-01');
+            INSERT INTO drafts (member_id, kind, step, created_at, updated_at)
+                VALUES (1, 'incident', 'cat', 't', 't');
+            DELETE FROM drafts;
+            INSERT INTO drafts (member_id, kind, step, data, created_at, updated_at)
+                VALUES (1, 'activity', 'day', '{"type": "PATROL"}', 't', 't');
+            INSERT INTO reports (id, draft_id, kind, member_id, unit_code, category_code,
+                occurred_at, period_date, submitted_at, urgent, description)
+                VALUES (1, 1, 'incident', 1, '16702', 'FIRE_EXPLOSION', '2026-11-20T01:00:00+00:00',
+                    '2026-11-20', '2026-11-20T01:05:00+00:00', 1, 'Cháy kho');
+            INSERT INTO report_photos VALUES (1, 0, 'f', 'u', 'photo');
+            INSERT INTO alert_deliveries (report_id, recipient_id, attempts) VALUES (1, 2, 3);
+            INSERT INTO processed_updates VALUES (77, '2026-11-20T01:05:00+00:00', 0);
+            INSERT INTO inflight_updates VALUES (77, 501, 501, '2026-11-20T01:05:00+00:00');
+            INSERT INTO processed_updates VALUES (78, '2026-11-20T01:06:00+00:00', 1);
+            """
+        )
+    db = await open_db(path)
+    try:
+        assert [v for v, _ in await db.applied_migrations()] == [1, 2]
+        one = await db.fetch_one("SELECT * FROM reports WHERE id = 1")
+        assert one is not None
+        assert (one["status"], one["alert_state"], one["description"]) == (
+            "submitted", "open", "Cháy kho",
+        )  # fmt: skip
+        events = await db.fetch_all("SELECT report_id, event, actor_id, at FROM report_events")
+        assert [tuple(e) for e in events] == [(1, "submitted", 1, "2026-11-20T01:05:00+00:00")]
+        outbox = await db.fetch_all("SELECT key, status, attempts, payload FROM outbox")
+        assert [tuple(o) for o in outbox] == [("alert:1:2", "pending", 3, '{"legacy": true}')]
+        keys = await db.fetch_all("SELECT key FROM once_keys ORDER BY key")
+        assert [k["key"] for k in keys] == ["update:77", "update:78"]
+        owed = await db.fetch_all("SELECT update_id, chat_id FROM pending_replies")
+        assert [tuple(o) for o in owed] == [(77, 501)]
+        draft = await db.fetch_one("SELECT id, member_id, report_id, data FROM drafts")
+        assert draft is not None and tuple(draft) == (2, 1, None, '{"type": "PATROL"}')
+        assert len(await db.fetch_all("SELECT * FROM members")) == 2
+        assert len(await db.fetch_all("SELECT * FROM invites")) == 1
+        assert len(await db.fetch_all("SELECT * FROM report_photos")) == 1
+        # Draft ids are never reused: the next one follows the highest ever given.
+        with sqlite3.connect(path) as connection:
+            connection.execute(
+                "INSERT INTO drafts (member_id, kind, step, created_at, updated_at, report_id)"
+                " VALUES (1, 'incident', 'cat', 't', 't', 1)"
+            )
+            assert connection.execute("SELECT max(id) FROM drafts").fetchone() == (3,)
+            # And the new roles are accepted.
+            connection.execute("UPDATE members SET role = 'leader' WHERE id = 1")
+    finally:
+        await db.close()
+
+
+async def test_a_once_key_makes_a_change_once_and_fails_with_it(tmp_path: Path) -> None:
+    db = await open_db(tmp_path / "bot.sqlite3")
+    try:
+
+        def add_unit(tx: Tx) -> bool:
+            if not tx.once("import:units:1"):
+                return False
+            tx.execute("INSERT INTO units (code, name) VALUES ('40', 'Tỉnh Nghệ An')")
+            return True
+
+        assert await db.write(add_unit) is True
+        assert await db.write(add_unit) is False
+        assert await all_units(db) == [Unit("40", "Tỉnh Nghệ An", None)]
+
+        def broken(tx: Tx) -> None:
+            tx.once("import:units:2")
+            tx.execute("INSERT INTO units (code, name) VALUES ('40', 'again')")
+
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.write(broken)
+        # The failed change took no key with it: a second attempt may still make it.
+        assert await db.fetch_one("SELECT 1 FROM once_keys WHERE key = 'import:units:2'") is None
+    finally:
+        await db.close()
+
+
+async def test_every_timestamp_of_a_transaction_comes_from_the_one_clock(tmp_path: Path) -> None:
+    moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    db = Database(tmp_path / "bot.sqlite3", ManualClock(moment))
+    await db.open()
+    try:
+        await db.write(lambda tx: tx.once("k"))
+        row = await db.fetch_one("SELECT taken_at FROM once_keys WHERE key = 'k'")
+        assert row is not None and row["taken_at"] == moment.isoformat()
+        applied = await db.fetch_all("SELECT applied_at FROM schema_migrations")
+        assert {r["applied_at"] for r in applied} == {moment.isoformat()}
+    finally:
+        await db.close()

@@ -27,7 +27,7 @@ async def test_full_incident_report_is_saved(harness: Harness) -> None:
     assert "Kiểm tra báo cáo: Sự việc" in summary.text
     assert "Mất xe máy trước nhà số 5" in summary.text
     calls = await lan.tap("Gửi báo cáo")
-    assert any("Đã gửi báo cáo số 1" in c.text for c in calls if c.method == "sendMessage")
+    assert any("Đã gửi báo cáo số 1" in c.text for c in calls if c.method == "editMessageText")
 
     rows = (
         sqlite3.connect(harness.db_path)
@@ -125,7 +125,8 @@ async def test_place_can_be_unknown_and_the_menu_comes_back(harness: Harness) ->
     buttons = place_prompt.reply_buttons()
     assert buttons[0] == {"text": "📍 Gửi vị trí", "request_location": True}
     calls = await lan.send("❔ Không rõ địa điểm")
-    assert calls[0].text == "📍 Địa điểm: không rõ"
+    # The next question has no buttons of its own, so it comes in the same message.
+    assert calls[0].text == "📍 Địa điểm: không rõ\n\nKể ngắn gọn việc gì đã xảy ra."
     assert calls[0].reply_buttons()[0]["text"] == "🚨 Báo sự việc"
     assert '"place": {"none": true}' in str(draft_row(harness)[3])  # type: ignore[index]
 

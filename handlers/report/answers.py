@@ -17,7 +17,7 @@ from domain.forms import FORMS, SUMMARY_STEP, Field, FieldKind
 from domain.models import Draft
 from domain.values import decode
 from handlers.context import BotContext, origin_of
-from handlers.report.prompts import choice_values, photo_buttons, send_prompt
+from handlers.report.prompts import choice_values, photo_buttons, question, send_prompt
 from handlers.report.resume import ALBUM_SETTLE, acknowledge_album, chat_of, load_draft
 from handlers.report.submit import submit, submit_again
 from presentation import callbacks
@@ -211,11 +211,16 @@ async def _apply(
             )
         answered = t.html(lang, "choice.made", question=_asked(context, draft, spec), answer=shown)
     if spec.kind is FieldKind.PLACE and isinstance(outcome, Accept):
-        # The place step swapped in its own reply keyboard; bring the menu back.
-        shown = context.renderer().value(spec, outcome.value)
-        await context.bot.send_message(
-            chat_id, t.html(lang, "place.saved", place=shown), reply_markup=main_keyboard(t, lang)
-        )
+        # The place step swapped in its own reply keyboard; bring the menu back. When the
+        # next question has no buttons of its own, it comes in the same message.
+        place = t.html(lang, "place.saved", place=context.renderer().value(spec, outcome.value))
+        text, markup = question(context, fresh)
+        if markup is None:
+            await context.bot.send_message(
+                chat_id, Html(f"{place}\n\n{text}"), reply_markup=main_keyboard(t, lang)
+            )
+            return
+        await context.bot.send_message(chat_id, place, reply_markup=main_keyboard(t, lang))
     await send_prompt(context, chat_id, fresh, answered=answered, edit=query and query.message)
 
 

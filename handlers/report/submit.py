@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.error import BadRequest
 
 from domain import flow
 from domain.access import Action, ReportRef
@@ -17,7 +19,8 @@ from handlers.alerts import alert_items
 from handlers.context import BotContext, origin_of
 from handlers.report.prompts import send_prompt
 from handlers.report.resume import chat_of
-from presentation.keyboards import close_buttons, main_keyboard
+from presentation.i18n import Html
+from presentation.keyboards import main_keyboard
 from storage.drafts import save_draft_step
 from storage.members import overseers_and_tree
 from storage.reports import Announcements, SubmitOutcome, report_id_for_draft, submit_draft
@@ -61,16 +64,21 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
         return
     context.draft = None
     await query.answer()
-    await close_buttons(query.message)
     key, delivered = "report.submitted", 0
     if report.urgent:
         # Alerts first: they matter most, and the member is told how many really went.
         delivered = await context.services.outbox.send_for_report(context.bot, result.report_id)
         key = "report.submitted_urgent" if delivered else "report.submitted_urgent_nobody"
+    confirmation = t.html(lang, key, number=result.report_id, count=delivered)
+    # The summary becomes the confirmation, its buttons gone: one call, not two. The
+    # menu under the chat is persistent, so no new message is needed to bring it back.
+    if isinstance(query.message, Message):
+        summary = context.renderer().summary(form, draft.data)
+        with contextlib.suppress(BadRequest):
+            await query.message.edit_text(Html(f"{summary}\n\n{confirmation}"))
+            return
     await context.bot.send_message(
-        chat_of(update),
-        t.html(lang, key, number=result.report_id, count=delivered),
-        reply_markup=main_keyboard(t, lang),
+        chat_of(update), confirmation, reply_markup=main_keyboard(t, lang)
     )
 
 

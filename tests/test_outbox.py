@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -237,3 +239,32 @@ async def test_an_alert_queued_by_the_old_version_is_rendered_and_sent(harness: 
     alert = supervisor.calls()[-1]
     assert alert.text.startswith("🚨 KHẨN CẤP")
     assert "Cháy kho" in alert.text
+
+
+async def test_a_burst_of_proactive_sends_does_not_hold_up_a_members_answer(
+    tmp_path: Path,
+) -> None:
+    """With the production rate limiter on, 60 queued messages take about three seconds
+    to drain at the outbox's pace; a member answering meanwhile is answered at once."""
+    harness = Harness(tmp_path / "bot.sqlite3", rate_limit=True)
+    await harness.start()
+    try:
+        await harness.load_demo_units()
+        lan = await harness.join(501, "16702-K01")
+        await enqueue(harness.db, [note(f"note:{n}", 10_000 + n) for n in range(60)])
+        draining = asyncio.create_task(drain(harness))
+        await asyncio.sleep(0.2)  # the drain is under way
+
+        def notes_sent() -> int:
+            return sum(1 for c in harness.telegram.of("sendMessage") if c.text == "Nhắc việc")
+
+        before = notes_sent()
+        calls = await lan.send("/incident")
+        assert "Đây là loại việc gì?" in calls[-1].text
+        # The answer did not queue behind the burst: hardly any note went out meanwhile,
+        # and most of the burst is still to go.
+        assert notes_sent() - before <= 2
+        assert not draining.done() and notes_sent() < 30
+        assert await draining == 60
+    finally:
+        await harness.stop()

@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := bot domain presentation handlers storage bench
+PACKAGES := bot domain presentation handlers storage bench botapi_sim
 
 .PHONY: run test bench format clean
 

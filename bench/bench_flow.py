@@ -24,9 +24,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.cli import main as cli_main
+from botapi_sim.driver import Harness, Person
 from domain.models import Role
 from storage.db import Database
-from tests.harness import Harness, Person
 
 
 async def one_incident(person: Person, timings: list[float]) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import Harness
+from botapi_sim.driver import Harness
 
 
 @pytest.fixture

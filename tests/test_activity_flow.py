@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.harness import Harness
+from botapi_sim.driver import Harness
 
 
 async def test_full_activity_report_with_typed_answers(harness: Harness) -> None:

@@ -1,37 +1,15 @@
-"""Urgent incidents reach the nearest supervisors at once, and only them."""
+"""Urgent incidents reach the nearest supervisors at once, and only them, and say how many."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+from botapi_sim.driver import Harness
 from domain.models import Role
-from tests.harness import Harness, Person
-from tests.test_incident_flow import walk_incident
-
-
-async def submit_urgent(lan: Person, description: str = "Cháy nhà dân") -> None:
-    await lan.send("/incident")
-    await lan.tap("Cháy, nổ")
-    await lan.tap("Vừa xảy ra")
-    await lan.send_location(18.6796, 105.6813)
-    await lan.send(description)
-    await lan.tap("Bỏ qua")
-    await lan.send_photo("fire-1")
-    await lan.send_photo("fire-2")
-    await lan.tap("Xong")
-    await lan.tap("Cần theo dõi")
-    await lan.tap("🚨 Khẩn cấp")
-    await lan.tap("Gửi báo cáo")
-
-
-def deliveries(harness: Harness) -> list[tuple[int, str, int]]:
-    with sqlite3.connect(harness.db_path) as connection:
-        return connection.execute(
-            "SELECT m.telegram_user_id, o.status, o.attempts FROM outbox o"
-            " JOIN members m ON m.id = o.recipient_id WHERE o.purpose = 'alert' ORDER BY o.id"
-        ).fetchall()
+from tests.flows import deliveries, submit_urgent, to_place_step, walk_incident
 
 
 async def test_alert_goes_to_the_nearest_supervisors_and_nobody_else(harness: Harness) -> None:
@@ -133,3 +111,68 @@ async def test_flood_limit_is_waited_out_and_the_alert_still_goes(tmp_path: Path
         assert len(alerts) == 2  # the refused attempt and the retry
     finally:
         await harness.stop()
+
+
+async def test_the_member_is_told_how_many_supervisors_really_got_the_alert(
+    harness: Harness,
+) -> None:
+    await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    await harness.join(901, "16702", Role.SUPERVISOR, "Hà")
+    lan = await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked", chat_id=901)
+    await submit_urgent(lan)
+    assert "Đã báo ngay cho 1 cán bộ phụ trách" in lan.last_text()
+    harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked", chat_id=900)
+    harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked", chat_id=901)
+    await submit_urgent(lan)
+    assert "Chưa báo được cho cán bộ phụ trách nào" in lan.last_text()
+
+
+async def test_a_supervisor_reporting_is_not_alerted_about_their_own_report(
+    harness: Harness,
+) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    ha = await harness.join(901, "16702", Role.SUPERVISOR, "Hà")
+    await submit_urgent(hung)
+    assert "Đã báo ngay cho 1 cán bộ phụ trách" in hung.last_text()
+    assert not any("KHẨN CẤP" in c.text for c in hung.calls() if c.method == "sendMessage")
+    assert any("KHẨN CẤP" in c.text for c in ha.calls() if c.method == "sendMessage")
+
+
+async def test_the_retry_job_and_a_submit_never_send_one_alert_twice(harness: Harness) -> None:
+    supervisor = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
+    await submit_urgent(lan)
+    harness.now += timedelta(seconds=10)  # past the retry's back-off
+    job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
+    outbox = harness.application.bot_data["services"].outbox
+    await asyncio.gather(
+        *(job.run(harness.application) for _ in range(3)),
+        outbox.send_for_report(harness.application.bot, 1),
+    )
+    assert deliveries(harness) == [(900, "sent", 2)]
+    delivered = [c for c in supervisor.calls() if "KHẨN CẤP" in str(c.params.get("text"))]
+    assert len(delivered) == 2  # the refused attempt and one delivery
+
+
+async def test_images_sent_as_files_reach_supervisors_as_files(harness: Harness) -> None:
+    supervisor = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    await to_place_step(harness)
+    await lan.send("❔ Không rõ địa điểm")
+    await lan.send("Cháy kho")
+    await lan.tap("Bỏ qua")
+    await lan.send_photo("photo-1")
+    await lan.send_image_file("scan-1")
+    await lan.tap("Xong")
+    await lan.tap("Cần theo dõi")
+    await lan.tap("🚨 Khẩn cấp")
+    await lan.tap("Gửi báo cáo")
+    methods = [c.method for c in supervisor.calls()[-3:]]
+    assert methods == ["sendMessage", "sendPhoto", "sendDocument"]
+    with sqlite3.connect(harness.db_path) as connection:
+        kinds = connection.execute(
+            "SELECT file_id, kind FROM report_photos ORDER BY position"
+        ).fetchall()
+    assert kinds == [("photo-1", "photo"), ("scan-1", "document")]

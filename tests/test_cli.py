@@ -25,11 +25,11 @@ import pytest
 from telegram.error import InvalidToken
 
 from bot import cli
+from botapi_sim import BOT_USERNAME, FakeTelegram
+from botapi_sim.driver import TOKEN, ZONE, Harness
 from domain.models import Unit
 from storage.db import Database
 from storage.units import all_units, get_unit, unit_chain
-from tests.fake_telegram import BOT_USERNAME, FakeTelegram
-from tests.harness import TOKEN, ZONE, Harness
 
 DATA = Path(__file__).parent / "data"
 OFFICIAL = DATA / "units_nghe_an.csv"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from botapi_sim.driver import ZONE
 from domain import flow
 from domain.fields import Accept, Keep, Reject, Switch
 from domain.forms import ACTIVITY, FORMS, INCIDENT, SUMMARY_STEP, Field, Form
@@ -25,7 +26,6 @@ from domain.values import (
 )
 from presentation.i18n import Translator
 from presentation.render import FormRenderer
-from tests.harness import ZONE
 
 
 def draft(form: Form, step: str, data: dict[str, Any] | None = None, **kw: Any) -> Draft:

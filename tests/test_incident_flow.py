@@ -2,22 +2,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from botapi_sim.driver import Harness
 from domain.models import Role
-from tests.harness import Harness, Person
-
-
-async def walk_incident(lan: Person, description: str = "Mất xe máy trước nhà số 5") -> None:
-    """Answer every incident question with a plausible value, up to the summary."""
-    await lan.send("/incident")
-    await lan.tap("Trộm cắp tài sản")
-    await lan.tap("Vừa xảy ra")
-    await lan.send_location(18.6796, 105.6813)
-    await lan.send(description)
-    await lan.tap("Bỏ qua")  # people
-    await lan.send_photo("photo-1")
-    await lan.tap("Xong")
-    await lan.tap("Đã chuyển Công an")
-    await lan.tap("Không khẩn cấp")
+from tests.flows import draft_row, to_place_step, walk_incident
 
 
 async def test_full_incident_report_is_saved(harness: Harness) -> None:
@@ -45,14 +32,6 @@ async def test_full_incident_report_is_saved(harness: Harness) -> None:
 def report_rows(harness: Harness, columns: str = "*") -> list[tuple[object, ...]]:
     with sqlite3.connect(harness.db_path) as connection:
         return connection.execute(f"SELECT {columns} FROM reports").fetchall()  # noqa: S608
-
-
-def draft_row(harness: Harness) -> tuple[object, ...] | None:
-    with sqlite3.connect(harness.db_path) as connection:
-        row: tuple[object, ...] | None = connection.execute(
-            "SELECT step, mode, editing, data FROM drafts"
-        ).fetchone()
-        return row
 
 
 async def test_menu_button_starts_a_report_like_the_command(harness: Harness) -> None:
@@ -176,9 +155,11 @@ async def test_cancel_discards_the_draft_at_any_step(harness: Harness) -> None:
 async def test_discard_button_on_the_summary(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     await walk_incident(lan)
+    summary, submit = lan.find_button("Gửi báo cáo")
     await lan.tap("🗑 Hủy")
     assert draft_row(harness) is None
-    calls = await lan.tap("Gửi báo cáo")
+    # Submit on the summary as it was on screen, tapped before the discard took its buttons.
+    calls = await lan.tap_data(submit, summary)
     assert "báo cáo cũ" in lan.popups(calls)[0]
     assert report_rows(harness) == []
 
@@ -214,8 +195,10 @@ async def test_html_typed_anywhere_is_shown_as_text(harness: Harness) -> None:
 async def test_double_tap_on_submit_makes_one_report(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     await walk_incident(lan)
-    await lan.tap("Gửi báo cáo")
-    calls = await lan.tap("Gửi báo cáo")
+    # Both taps land on the summary as it was, before the first one's edit reached the screen.
+    summary, submit = lan.find_button("Gửi báo cáo")
+    await lan.tap_data(submit, summary)
+    calls = await lan.tap_data(submit, summary)
     assert lan.popups(calls) == ["Báo cáo này đã được gửi (số 1)."]
     assert len(report_rows(harness)) == 1
 
@@ -234,8 +217,9 @@ async def test_same_update_delivered_twice_changes_nothing_twice(harness: Harnes
     await lan.tap("Bỏ qua")
     await lan.tap("Đã xử lý tại chỗ")
     await lan.tap("Không khẩn cấp")
-    await lan.tap("Gửi báo cáo", update_id=6000)
-    assert await lan.tap("Gửi báo cáo", update_id=6000) == []
+    summary, submit = lan.find_button("Gửi báo cáo")
+    await lan.tap_data(submit, summary, update_id=6000)
+    assert await lan.tap_data(submit, summary, update_id=6000) == []
     assert report_rows(harness, "kind, address") == [("incident", "Ngõ 5")]
 
 
@@ -266,8 +250,8 @@ async def test_old_buttons_of_answered_questions_are_refused(harness: Harness) -
     lan = await harness.join(501, "16702-K01")
     await lan.send("/incident")
     call, data = lan.find_button("Trộm cắp")
-    await lan.tap_data(data, call.text)
-    calls = await lan.tap_data(data.replace("THEFT", "ROBBERY"), call.text)
+    await lan.tap_data(data, call)
+    calls = await lan.tap_data(data.replace("THEFT", "ROBBERY"), call)
     assert lan.popups(calls) == ["Câu này đã được trả lời rồi."]
     assert '"cat": "THEFT"' in str(draft_row(harness)[3])  # type: ignore[index]
 
@@ -307,3 +291,61 @@ async def test_photos_are_kept_in_order_and_limited(harness: Harness) -> None:
             "SELECT file_id FROM report_photos ORDER BY position"
         ).fetchall()
     assert [p[0] for p in photos] == [f"photo-{n}" for n in range(10)]
+
+
+async def test_keep_as_it_is_returns_to_the_summary_unchanged(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await walk_incident(lan)
+    await lan.tap("✏️ Diễn biến")
+    calls = await lan.tap("Giữ nguyên")
+    assert "Kiểm tra báo cáo" in calls[-1].text
+    assert "Mất xe máy trước nhà số 5" in calls[-1].text
+    # The place is edited through a reply keyboard: it has its own "keep" button.
+    calls = await lan.tap("✏️ Địa điểm")
+    assert [b["text"] for b in calls[-1].reply_buttons()][-1] == "↩️ Giữ nguyên"
+    calls = await lan.send("↩️ Giữ nguyên")
+    assert calls[0].reply_buttons()[0]["text"] == "🚨 Báo sự việc"
+    assert "Địa điểm: 📍 vị trí 18.67960, 105.68130" in calls[-1].text
+    assert draft_row(harness)[0] == "@summary"  # type: ignore[index]
+
+
+async def test_a_double_tap_on_an_edit_button_is_quiet(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await walk_incident(lan)
+    call, data = lan.find_button("✏️ Diễn biến")
+    await lan.tap_data(data, call)
+    calls = await lan.tap_data(data, call)
+    assert [c.method for c in calls] == ["answerCallbackQuery"]
+    assert lan.popups(calls) == [""]
+
+
+async def test_the_place_keyboard_survives_other_commands_and_leaves_with_the_draft(
+    harness: Harness,
+) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await to_place_step(harness)
+    for command in ("/help", "/my", "/nothing"):
+        calls = await lan.send(command)
+        assert calls[-1].reply_buttons()[0].get("request_location") is True
+    await lan.send("/activity")
+    calls = await lan.tap("Bỏ và làm báo cáo mới")
+    shown = [c for c in calls if c.method == "sendMessage"]
+    assert shown[0].text == "Đã bỏ báo cáo dở."
+    assert shown[0].reply_buttons()[0]["text"] == "🚨 Báo sự việc"
+
+
+async def test_an_album_is_acknowledged_once_after_its_last_photo(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await to_place_step(harness)
+    await lan.send("❔ Không rõ địa điểm")
+    await lan.send("Cháy kho")
+    await lan.tap("Bỏ qua")
+    for n in range(4):
+        assert await lan.send_photo(f"album-{n}", album="A1") == []
+    jobs = harness.application.job_queue.get_jobs_by_name("album:501:A1")  # type: ignore[union-attr]
+    assert len(jobs) == 1  # each photo replaced the previous photo's pending answer
+    seen = len(lan.calls())
+    await jobs[0].run(harness.application)
+    told = lan.calls()[seen:]
+    assert [c.text for c in told] == ["Đã nhận 4/10 ảnh. Gửi thêm, hoặc bấm Xong."]
+    assert told[0].inline_buttons()[0][0] == "✅ Xong (4 ảnh)"

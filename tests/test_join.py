@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+from botapi_sim.driver import Harness
 from domain.invites import new_invite_code
 from domain.models import Role
-from tests.harness import Harness
 
 
 def members(harness: Harness) -> list[tuple[int, str, str]]:

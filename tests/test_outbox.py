@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from botapi_sim.driver import Harness
 from domain.models import Role
 from domain.outbox import (
     ALERT_POLICY,
@@ -26,7 +27,6 @@ from domain.outbox import (
 from handlers.context import services_of
 from handlers.outbox import Pacer, classify
 from storage.outbox import decode_payload, encode_payload, enqueue
-from tests.harness import Harness
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 

@@ -32,8 +32,8 @@ from typing import IO, Any
 
 import pytest
 
+from botapi_sim import BOT_USERNAME, FakeBotApiServer, RecordedCall
 from presentation.i18n import Translator
-from tests.fake_bot_api_server import BOT_USERNAME, FakeBotApiServer, RecordedCall
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "987654321:AAHfake-token-for-process-kill-test"

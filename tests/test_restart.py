@@ -5,10 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+from botapi_sim.driver import Harness
 from domain.models import Role
-from tests.harness import Harness
-from tests.test_alerts import deliveries, submit_urgent
-from tests.test_incident_flow import walk_incident
+from tests.flows import deliveries, submit_urgent, walk_incident
 
 
 def one_value(harness: Harness, sql: str) -> object:
@@ -35,9 +34,10 @@ async def test_restart_mid_report_loses_nothing(harness: Harness) -> None:
     await lan.tap("Đã xử lý tại chỗ")
     await lan.tap("Không khẩn cấp")
     await harness.restart()
-    await lan.tap("Gửi báo cáo")
+    summary, submit = lan.find_button("Gửi báo cáo")
+    await lan.tap_data(submit, summary)
     await harness.restart()
-    await lan.tap("Gửi báo cáo")  # a double tap that straddles a restart
+    await lan.tap_data(submit, summary)  # a double tap that straddles a restart
 
     with sqlite3.connect(harness.db_path) as connection:
         rows = connection.execute("SELECT address, description FROM reports").fetchall()
@@ -72,12 +72,13 @@ async def test_lost_submit_confirmation_is_sent_after_restart(harness: Harness) 
     lan = await harness.join(501, "16702-K01")
     await lan.send("/nothing")
     await walk_incident(lan)
-    await lan.tap("Gửi báo cáo", update_id=8000)
+    call, data = lan.find_button("Gửi báo cáo")
+    await lan.tap_data(data, call, update_id=8000)
     seen = len(lan.calls())
     await crash_after_commit(harness, 8000)
     assert [c.text for c in lan.calls()[seen:]] == ["✅ Đã gửi báo cáo số 2. Cảm ơn bạn!"]
-    call, data = lan.find_button("Gửi báo cáo")
-    assert await lan.tap_data(data, call.text, update_id=8000) == []
+    # Telegram delivers the same tap again: the summary as it was when tapped.
+    assert await lan.tap_data(data, call, update_id=8000) == []
     assert one_value(harness, "SELECT count(*) FROM reports WHERE kind = 'incident'") == 1
 
 
@@ -163,3 +164,25 @@ async def test_a_submit_confirmation_lost_in_a_crash_is_sent_at_start_up(harness
     await lan.tap("Gửi báo cáo", update_id=9200)
     await crash_after_commit(harness, 9200)
     assert lan.last_text() == "✅ Đã gửi báo cáo số 1. Cảm ơn bạn!"
+
+
+async def test_a_restart_does_not_repeat_a_reply_that_changed_nothing(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await lan.send("/my", update_id=9300)
+    await harness.stop()
+    with sqlite3.connect(harness.db_path) as connection:
+        # As if the process died while answering /my, before recording it: /my changed
+        # nothing, so it left no note of replies owed.
+        connection.execute("DELETE FROM once_keys WHERE key = 'update:9300'")
+    seen = len(lan.calls())
+    await harness.start()
+    assert len(lan.calls()) == seen
+    with sqlite3.connect(harness.db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM pending_replies").fetchone() == (0,)
+
+
+async def test_strangers_leave_nothing_in_flight(harness: Harness) -> None:
+    await harness.user(666, "X").send("xin chào")
+    await harness.db.flush_deferred()
+    with sqlite3.connect(harness.db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM pending_replies").fetchone() == (0,)

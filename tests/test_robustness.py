@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from botapi_sim.driver import TOKEN, Harness
 from domain.catalogue import DEFAULT_FILES, default_catalogue, read_catalogue
 from domain.models import Role
-from tests.harness import TOKEN, Harness
+from tests.flows import to_place_step
 
 
 async def test_a_failing_reply_is_apologised_for_and_the_answer_kept(
@@ -128,3 +129,50 @@ def test_log_lines_never_show_the_token_even_in_tracebacks() -> None:
     assert output.count("<TOKEN>") == 2
     assert "start-up failed" in output and "ValueError" in output
     assert "nothing secret here" in output
+
+
+async def test_a_failed_reply_shows_the_question_the_member_is_now_on(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await to_place_step(harness)
+    await lan.send("Ngõ 5")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=501)
+    calls = await lan.send("Mất xe máy")
+    texts = [c.text for c in calls if c.method == "sendMessage"]
+    assert "Xin lỗi, bot vừa gặp lỗi" in texts[-3]
+    assert texts[-2] == "Tiếp tục báo cáo đang làm dở:"
+    assert texts[-1].startswith("Những ai liên quan")
+
+
+async def test_a_draft_from_an_older_version_does_not_lock_the_member_out(
+    harness: Harness,
+) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await to_place_step(harness)
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute("UPDATE drafts SET step = 'renamed_field'")
+    calls = await lan.send("/incident")
+    assert "Việc xảy ra ở đâu?" in calls[-1].text
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute("UPDATE drafts SET kind = 'removed_kind'")
+    calls = await lan.send("xin chào")
+    assert "không dùng được nữa" in calls[0].text
+    calls = await lan.send("/incident")
+    assert "Đây là loại việc gì?" in calls[-1].text
+
+
+async def test_no_button_or_command_goes_unanswered(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    calls = await lan.tap_data("poll:42")
+    assert [c.method for c in calls] == ["answerCallbackQuery"]
+    calls = await lan.send("/menu")
+    assert "Bot không có lệnh này" in calls[0].text
+
+
+async def test_language_double_tap_does_not_break(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await lan.send("/language")
+    picker, english = lan.find_button("English")
+    await lan.tap_data(english, picker)
+    # The second tap's edit finds the buttons already gone: Telegram answers "not modified".
+    calls = await lan.tap_data(english, picker)
+    assert calls[-1].text == "Switched to English."

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from botapi_sim.driver import Harness
 from domain.models import Role
-from tests.harness import Harness
 
 
 async def test_member_joins_and_sees_menu(harness: Harness) -> None:

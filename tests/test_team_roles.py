@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from botapi_sim.driver import Harness
 from domain.models import Role
-from tests.harness import Harness
 
 
 async def test_a_team_leader_joins_as_such_and_reports_like_a_member(harness: Harness) -> None:

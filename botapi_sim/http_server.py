@@ -1,9 +1,11 @@
-"""A fake Telegram Bot API server on loopback HTTP, for tests that run the bot as a process.
+"""The loopback HTTP transport: the simulator as a server, for tests that run the bot as a process.
 
 It speaks the Bot API's wire format (``POST /bot<token>/<method>``, form-encoded, multipart or
-JSON bodies, ``{"ok": ..., "result": ...}`` answers) and keeps updates the way Telegram does:
-an update stays queued until a ``getUpdates`` call with a greater ``offset`` confirms it, so a
-process killed before it confirmed an update gets that update again after a restart.
+JSON bodies, ``{"ok": ..., "result": ...}`` answers) and hands every request to the same
+``BotApi`` the in-process transport uses. What only a server has is here: it keeps updates the
+way Telegram does (an update stays queued until a ``getUpdates`` call with a greater ``offset``
+confirms it, so a process killed before it confirmed an update gets that update again after a
+restart), and it can hold replies and confirmations as if they died with the process.
 
 Only the standard library is used; every wait is bounded.
 """
@@ -19,42 +21,17 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fake_telegram import BadHtml, Call, telegram_plain_text, utf16_length
+from botapi_sim.core import ApiError, BotApi, Call
 
-BOT_ID = 7000000002
-BOT_USERNAME = "field_report_process_test_bot"
-BOT_USER: dict[str, Any] = {
-    "id": BOT_ID,
-    "is_bot": True,
-    "first_name": "Field Report",
-    "username": BOT_USERNAME,
-}
-# A getUpdates call parked by hold_confirmations_after() gives up after this long.
+# A call parked by park_replies() or a held confirmation gives up after this long.
 PARK_LIMIT = 30.0
 # Handler sockets never block longer than this on a silent peer.
 SOCKET_TIMEOUT = 15.0
-
-
-class ApiError(Exception):
-    """Answer the request with ok=false, as Telegram does."""
-
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-
-
-@dataclass
-class RecordedCall(Call):
-    """One Bot API request and the result the fake answered with."""
-
-    result: Any = None
 
 
 def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
@@ -63,7 +40,10 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
     if not body:
         return {}
     if media_type == "application/json":
-        parsed = json.loads(body)
+        try:
+            parsed = json.loads(body)
+        except json.JSONDecodeError as error:
+            raise ApiError(400, "Bad Request: can't parse JSON object") from error
         if not isinstance(parsed, dict):
             raise ApiError(400, "Bad Request: parameters must be a JSON object")
         return parsed
@@ -85,17 +65,6 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
                 params[name] = raw.decode("utf-8")
         return params
     raise ApiError(400, f"Bad Request: unsupported content type {media_type!r}")
-
-
-def _json_param(params: dict[str, Any], name: str) -> Any:
-    """A nested parameter (reply_markup, media, ...): form bodies carry it JSON-encoded."""
-    value = params.get(name)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as error:
-            raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from error
-    return value
 
 
 class _Server(ThreadingHTTPServer):
@@ -144,19 +113,23 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeBotApiServer:
     """Bot API over HTTP on 127.0.0.1; the test queues updates and reads the recorded calls."""
 
-    def __init__(self, token: str, *, max_poll_wait: float = 1.0) -> None:
+    def __init__(
+        self, token: str, *, max_poll_wait: float = 1.0, api: BotApi | None = None
+    ) -> None:
         self.token = token
         self.max_poll_wait = max_poll_wait
-        self._cond = threading.Condition()
-        self._calls: list[RecordedCall] = []
+        # The bot process reads real time; messages carry it as Telegram's would.
+        self.api = api if api is not None else BotApi(now=lambda: int(time.time()))
+        # One lock for the simulator and the server's own state, so waits see every call.
+        self._cond = threading.Condition(self.api.lock)
+        self.api.on_record = lambda call: self._cond.notify_all()
         self._pending: list[dict[str, Any]] = []
         self._deliveries: Counter[int] = Counter()
         self._problems: list[str] = []
         self._update_ids: Iterator[int] = itertools.count(1)
-        self._message_ids: Iterator[int] = itertools.count(1000)
         self._hold_after: int | None = None
         self._hold_generation = 0
-        self._parked: list[RecordedCall] = []
+        self._parked: list[Call] = []
         self._parking = False
         self._park_generation = 0
         self._stopping = False
@@ -248,17 +221,28 @@ class FakeBotApiServer:
             self._park_generation += 1
             self._cond.notify_all()
 
-    def parked_calls(self) -> list[RecordedCall]:
+    def parked_calls(self) -> list[Call]:
         with self._cond:
             return list(self._parked)
 
-    def calls(self, method: str | None = None) -> list[RecordedCall]:
+    def calls(self, method: str | None = None) -> list[Call]:
         with self._cond:
-            return [c for c in self._calls if method is None or c.method == method]
+            if method is not None:
+                return self.api.of(method)
+            return list(self.api.calls)
 
     def call_count(self) -> int:
         with self._cond:
-            return len(self._calls)
+            return len(self.api.calls)
+
+    def fail_next(
+        self, method: str, status: int = 500, description: str = "Internal Server Error",
+        *, retry_after: int | None = None, chat_id: int | None = None, times: int = 1,
+    ) -> None:  # fmt: skip
+        """Make the next calls of a method (to one chat, if given) fail as Telegram would."""
+        self.api.fail_next(
+            method, status, description, retry_after=retry_after, chat_id=chat_id, times=times
+        )
 
     def deliveries(self, update_id: int) -> int:
         """How many times getUpdates has handed out this update."""
@@ -285,7 +269,7 @@ class FakeBotApiServer:
     def problems(self) -> list[str]:
         """Requests the real Bot API would have refused or that the fake does not know."""
         with self._cond:
-            return list(self._problems)
+            return [*self.api.problems, *self._problems]
 
     def note_problem(self, problem: str) -> None:
         with self._cond:
@@ -293,33 +277,33 @@ class FakeBotApiServer:
 
     def wait_for_call(
         self,
-        predicate: Callable[[RecordedCall], bool],
+        predicate: Callable[[Call], bool],
         *,
         after: int = 0,
         timeout: float = 20.0,
         describe: str = "a matching call",
-    ) -> RecordedCall:
+    ) -> Call:
         """The first call from index ``after`` on that matches, waiting up to ``timeout``."""
-        return self._wait(self._calls, predicate, after, timeout, describe)
+        return self._wait(self.api.calls, predicate, after, timeout, describe)
 
     def wait_for_parked(
         self,
-        predicate: Callable[[RecordedCall], bool],
+        predicate: Callable[[Call], bool],
         *,
         timeout: float = 20.0,
         describe: str = "a matching parked call",
-    ) -> RecordedCall:
+    ) -> Call:
         """The first call parked by park_replies() that matches, waiting up to ``timeout``."""
         return self._wait(self._parked, predicate, 0, timeout, describe)
 
     def _wait(
         self,
-        calls: list[RecordedCall],
-        predicate: Callable[[RecordedCall], bool],
+        calls: list[Call],
+        predicate: Callable[[Call], bool],
         after: int,
         timeout: float,
         describe: str,
-    ) -> RecordedCall:
+    ) -> Call:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
@@ -349,30 +333,21 @@ class FakeBotApiServer:
         method = path[len(prefix) :].split("?", 1)[0]
         try:
             params = parse_body(content_type, body)
-            if method == "getUpdates":
-                result: Any = self._get_updates(params)
-                with self._cond:
-                    self._calls.append(RecordedCall(method, params, result))
-                    self._cond.notify_all()
-            elif self._park(method, params):
-                return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
-            else:
-                with self._cond:
-                    result = self._answer(method, params)
-                    self._calls.append(RecordedCall(method, params, result))
-                    self._cond.notify_all()
         except ApiError as error:
             self.note_problem(f"{method}: {error.description}")
-            body_out = {"ok": False, "error_code": error.status, "description": error.description}
-            return error.status, body_out
-        return 200, {"ok": True, "result": result}
+            return error.status, error.body()
+        if method.lower() == "getupdates":
+            return self.api.request(method, params, serve=self._get_updates)
+        if self._park(method, params):
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        return self.api.request(method, params)
 
     def _park(self, method: str, params: dict[str, Any]) -> bool:
         """Hold a call while replies are parked; True if it was (and is now lost)."""
         with self._cond:
             if not self._parking:
                 return False
-            self._parked.append(RecordedCall(method, params))
+            self._parked.append(Call(method, params))
             self._cond.notify_all()
             generation = self._park_generation
             park_until = time.monotonic() + PARK_LIMIT
@@ -411,100 +386,3 @@ class FakeBotApiServer:
             for update in ready:
                 self._deliveries[update["update_id"]] += 1
             return [json.loads(json.dumps(update)) for update in ready]
-
-    def _message(self, chat_id: Any, **content: Any) -> dict[str, Any]:
-        try:
-            chat = int(chat_id)
-        except (TypeError, ValueError) as error:
-            raise ApiError(400, "Bad Request: chat not found") from error
-        return {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": {"id": chat, "type": "private"},
-            "from": dict(BOT_USER),
-            **content,
-        }
-
-    @staticmethod
-    def _shown(params: dict[str, Any], key: str, limit: int) -> str:
-        raw = str(params.get(key) or "")
-        try:
-            text = telegram_plain_text(raw) if params.get("parse_mode") == "HTML" else raw
-        except BadHtml as error:
-            raise ApiError(400, f"Bad Request: can't parse entities: {error}") from error
-        if key == "text" and not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_length(text) > limit:
-            raise ApiError(400, f"Bad Request: {key} is too long")
-        return text
-
-    @staticmethod
-    def _check_markup(params: dict[str, Any]) -> dict[str, Any] | None:
-        markup = _json_param(params, "reply_markup")
-        if markup is None:
-            return None
-        if not isinstance(markup, dict):
-            raise ApiError(400, "Bad Request: reply_markup must be an object")
-        for row in markup.get("inline_keyboard", []):
-            for button in row:
-                if not button.get("text"):
-                    raise ApiError(400, "Bad Request: text buttons are unallowed")
-                if len(str(button.get("callback_data", "")).encode("utf-8")) > 64:
-                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-        return markup
-
-    def _answer(self, method: str, params: dict[str, Any]) -> Any:
-        match method:
-            case "getMe":
-                return {
-                    **BOT_USER,
-                    "can_join_groups": False,
-                    "can_read_all_group_messages": False,
-                    "supports_inline_queries": False,
-                }
-            case "deleteWebhook" | "setMyCommands" | "close" | "logOut":
-                return True
-            case "answerCallbackQuery":
-                if utf16_length(str(params.get("text") or "")) > 200:
-                    raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
-                return True
-            case "sendMessage":
-                markup = self._check_markup(params)
-                text = self._shown(params, "text", 4096)
-                message = self._message(params.get("chat_id"), text=text)
-                if markup is not None and "inline_keyboard" in markup:
-                    message["reply_markup"] = markup
-                return message
-            case "editMessageText":
-                markup = self._check_markup(params)
-                message = self._message(
-                    params.get("chat_id"), text=self._shown(params, "text", 4096)
-                )
-                message["message_id"] = int(params.get("message_id") or 0)
-                message["edit_date"] = message["date"]
-                if markup is not None:
-                    message["reply_markup"] = markup
-                return message
-            case "editMessageReplyMarkup":
-                self._check_markup(params)
-                message = self._message(params.get("chat_id"), text="…")
-                message["message_id"] = int(params.get("message_id") or 0)
-                return message
-            case "sendLocation":
-                location = {
-                    "latitude": float(params["latitude"]),
-                    "longitude": float(params["longitude"]),
-                }
-                return self._message(params.get("chat_id"), location=location)
-            case "sendPhoto":
-                caption = self._shown(params, "caption", 1024) if params.get("caption") else None
-                photo = [{"file_id": "photo", "file_unique_id": "u", "width": 1, "height": 1}]
-                extra: dict[str, Any] = {"caption": caption} if caption else {}
-                return self._message(params.get("chat_id"), photo=photo, **extra)
-            case "sendMediaGroup":
-                media = _json_param(params, "media") or []
-                if not 2 <= len(media) <= 10:
-                    raise ApiError(400, "Bad Request: wrong number of media in the album")
-                photo = [{"file_id": "photo", "file_unique_id": "u", "width": 1, "height": 1}]
-                return [self._message(params.get("chat_id"), photo=photo) for _ in media]
-        raise ApiError(404, f"Not Found: method {method} is not faked")

@@ -1,11 +1,17 @@
-"""Drive the real Application with updates as Telegram would send them."""
+"""Drive the real Application with updates as Telegram would send them.
+
+A ``Harness`` is one bot on one SQLite file with Telegram simulated in-process and time under
+the caller's control; a ``Person`` is a Telegram user in a private chat with it, who sees the
+chat as it now stands (edits applied) and taps the buttons that are there.
+Tests and the benchmark both drive the bot through it.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +19,8 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.app import build_application
+from botapi_sim.core import BOT_USER, BotApi, Call, Message
+from botapi_sim.inprocess import FakeTelegram
 from domain.invites import hash_invite_code, new_invite_code
 from domain.models import Role, Unit
 from domain.settings import DEFAULT_API_BASE_URL, DEFAULT_FILE_BASE_URL, Settings
@@ -20,9 +28,8 @@ from handlers.context import BotApplication, services_of
 from storage.db import Database
 from storage.members import create_invite
 from storage.units import upsert_units
-from tests.fake_telegram import Call, FakeTelegram
 
-TOKEN = "123456789:TEST-token-for-the-fake-telegram-api"
+TOKEN = "123456789:TEST-token-for-the-fake-telegram-api"  # noqa: S105 - the simulator's, not a secret
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # 10:00 in Vietnam on the session's date: every test runs at the same moment.
 START = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -59,12 +66,14 @@ class HarnessClock:
 
 
 class Harness:
-    """One bot on one SQLite file, with Telegram faked and time under the test's control."""
+    """One bot on one SQLite file, with Telegram simulated and time under the test's control."""
 
     def __init__(self, db_path: Path, *, rate_limit: bool = False) -> None:
         self.db_path = db_path
-        self.telegram = FakeTelegram()
         self.now = START
+        self.clock = HarnessClock(self)
+        # Messages the bot sends are dated by the same clock as everything else.
+        self.telegram = FakeTelegram(now=lambda: int(self.now.timestamp()))
         self.rate_limit = rate_limit
         self._update_ids: Iterator[int] = itertools.count(1)
         self.app: BotApplication | None = None
@@ -82,7 +91,7 @@ class Harness:
         self.app = build_application(
             make_settings(self.db_path),
             request=self.telegram,
-            clock=HarnessClock(self),
+            clock=self.clock,
             rate_limit=self.rate_limit,
         )
         await self.app.initialize()
@@ -108,8 +117,6 @@ class Harness:
         await upsert_units(self.db, DEMO_UNITS)
 
     async def invite(self, unit: str, role: Role = Role.MEMBER, hours: int = 24) -> str:
-        from datetime import timedelta
-
         code = new_invite_code()
         await create_invite(
             self.db, hash_invite_code(code), unit, role, self.now + timedelta(hours=hours)
@@ -146,6 +153,10 @@ class Person:
     first_name: str
     last_name: str | None
 
+    @property
+    def _api(self) -> BotApi:
+        return self.harness.telegram.api
+
     def _user(self) -> dict[str, Any]:
         user: dict[str, Any] = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
         if self.last_name:
@@ -154,7 +165,8 @@ class Person:
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {
-            "message_id": 1,
+            # The user's messages and the bot's share the chat's one sequence of ids.
+            "message_id": self._api.next_message_id(self.user_id),
             "date": int(self.harness.now.timestamp()),
             "chat": {"id": self.user_id, "type": "private", "first_name": self.first_name},
             "from": self._user(),
@@ -204,53 +216,83 @@ class Person:
         }  # fmt: skip
         return await self.harness.deliver({"message": self._message(sticker=sticker)})
 
+    # --- what the person sees -------------------------------------------------------------
+
     def calls(self) -> list[Call]:
+        """The Bot API calls addressed to this person's chat, oldest first."""
         return self.harness.telegram.sent_to(self.user_id)
 
-    def last_buttons_call(self) -> Call:
-        """The latest message to this user that carries inline buttons."""
-        for call in reversed(self.calls()):
-            if call.method in ("sendMessage", "editMessageText") and call.inline_buttons():
-                return call
-        raise AssertionError("no message with buttons was sent to this user")
+    def messages(self) -> list[Message]:
+        """The bot's messages in this chat as they now stand, oldest first."""
+        return self._api.messages(self.user_id)
+
+    def last_buttons_call(self) -> Message:
+        """The newest message in this chat that carries inline buttons now."""
+        message = self._api.last_message_with_buttons(self.user_id)
+        if message is None:
+            raise AssertionError("no message with buttons was sent to this user")
+        return message
 
     def last_text(self) -> str:
-        texts = [c.text for c in self.calls() if c.method in ("sendMessage", "editMessageText")]
-        assert texts, "nothing was sent to this user"
-        return texts[-1]
+        """The text of the newest text message in this chat, as it now reads."""
+        message = self._api.last_message(self.user_id, text_only=True)
+        assert message is not None, "nothing was sent to this user"
+        return message.text
+
+    def find_button(self, label: str) -> tuple[Message, str]:
+        """The newest message with a button whose label contains the text, and its data.
+
+        Only buttons still on screen count: an edit that took a keyboard away took its
+        buttons with it. The message is a snapshot; keep it to tap that screen again later.
+        """
+        found = self._api.find_button(self.user_id, label)
+        if found is None:
+            raise AssertionError(f"no button labelled {label!r}")
+        return found
+
+    # --- what the person does ---------------------------------------------------------
+
+    async def tap(self, label: str, update_id: int | None = None) -> list[Call]:
+        """Tap the newest inline button on screen whose label contains the text."""
+        message, data = self.find_button(label)
+        return await self.tap_data(data, message, update_id)
 
     async def tap_data(
-        self, data: str, message_text: str = "", update_id: int | None = None
+        self, data: str, message: Message | str = "", update_id: int | None = None
     ) -> list[Call]:
+        """Send a callback query with this data, from a message as the person sees it.
+
+        `message` is the message the button is on, as it stood when tapped (a snapshot from
+        find_button): tapping twice before the bot's edit arrives is tapping one snapshot
+        twice. Without one, the newest message carrying that data is used; for data no
+        message carries (forged by a client), the chat's newest message, or a made-up one
+        showing `message` as its text.
+        """
+        shown = message if isinstance(message, Message) else self._shown_for(data, message)
         query = {
             "id": f"q{self.user_id}-{len(self.harness.telegram.calls)}",
             "from": self._user(),
-            "chat_instance": "ci",
+            "chat_instance": f"ci{self.user_id}",
             "data": data,
-            "message": {
-                "message_id": 99,
-                "date": int(self.harness.now.timestamp()),
-                "chat": {"id": self.user_id, "type": "private"},
-                "from": {"id": 1, "is_bot": True, "first_name": "Bot"},
-                "text": message_text or "?",
-            },
+            "message": shown.json,
         }
         return await self.harness.deliver({"callback_query": query}, update_id)
 
-    def find_button(self, label: str) -> tuple[Call, str]:
-        """The newest button whose label contains the text, and its callback data."""
-        for call in reversed(self.calls()):
-            if call.method not in ("sendMessage", "editMessageText"):
-                continue
-            for text, data in call.inline_buttons():
-                if label in text:
-                    return call, data
-        raise AssertionError(f"no button labelled {label!r}")
-
-    async def tap(self, label: str, update_id: int | None = None) -> list[Call]:
-        """Tap the newest inline button whose label contains the text."""
-        call, data = self.find_button(label)
-        return await self.tap_data(data, call.text, update_id)
+    def _shown_for(self, data: str, text: str) -> Message:
+        found = self._api.message_with_data(self.user_id, data) or self._api.last_message(
+            self.user_id
+        )
+        if found is not None:
+            return found
+        return Message(
+            {
+                "message_id": self._api.next_message_id(self.user_id),
+                "date": int(self.harness.now.timestamp()),
+                "chat": {"id": self.user_id, "type": "private"},
+                "from": dict(BOT_USER),
+                "text": text or "?",
+            }
+        )
 
     def popups(self, calls: list[Call]) -> list[str]:
         return [str(c.params.get("text", "")) for c in calls if c.method == "answerCallbackQuery"]

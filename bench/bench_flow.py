@@ -1,7 +1,9 @@
 """Benchmark: how fast the real Application takes answers and exports reports.
 
-Telegram is the in-process fake from tests/, so what is measured is our own code:
-handlers, the form engine and SQLite with synchronous=FULL on this machine's disk.
+Telegram is the in-process Bot API simulator (botapi_sim), so what is measured is our own
+code: handlers, the form engine and SQLite with synchronous=FULL on this machine's disk,
+beside the floor: a bare python-telegram-bot application answering the same updates on
+the same simulator.
 
     make bench            # or: .venv/bin/python -m bench.bench_flow [--members 50]
 """
@@ -14,83 +16,142 @@ import io
 import json
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from bench.floor import replay_on_bare_application
 from bot.cli import main as cli_main
+from botapi_sim.core import Call
 from botapi_sim.driver import Harness, Person
 from domain.models import Role
 from storage.db import Database
 
+Step = Callable[[Person], Awaitable[object]]
+# One complete incident report, as a member files it: 11 answers.
+INCIDENT_STEPS: tuple[Step, ...] = (
+    lambda p: p.send("/incident"),
+    lambda p: p.tap("Trộm cắp tài sản"),
+    lambda p: p.tap("Vừa xảy ra"),
+    lambda p: p.send_location(18.6796, 105.6813),
+    lambda p: p.send("Mất xe máy trước nhà số 5, hai thanh niên đi xe Wave"),
+    lambda p: p.tap("Bỏ qua"),
+    lambda p: p.send_photo(f"photo-{p.user_id}"),
+    lambda p: p.tap("Xong"),
+    lambda p: p.tap("Đã chuyển Công an"),
+    lambda p: p.tap("Không khẩn cấp"),
+    lambda p: p.tap("Gửi báo cáo"),
+)
+
 
 async def one_incident(person: Person, timings: list[float]) -> None:
-    """File one complete incident report, timing every update."""
-
-    async def timed(step: object) -> None:
+    """File one complete incident report, timing every answer."""
+    for step in INCIDENT_STEPS:
         started = time.perf_counter()
-        await step  # type: ignore[misc]
+        await step(person)
         timings.append(time.perf_counter() - started)
 
-    await timed(person.send("/incident"))
-    await timed(person.tap("Trộm cắp tài sản"))
-    await timed(person.tap("Vừa xảy ra"))
-    await timed(person.send_location(18.6796, 105.6813))
-    await timed(person.send("Mất xe máy trước nhà số 5, hai thanh niên đi xe Wave"))
-    await timed(person.tap("Bỏ qua"))
-    await timed(person.send_photo(f"photo-{person.user_id}"))
-    await timed(person.tap("Xong"))
-    await timed(person.tap("Đã chuyển Công an"))
-    await timed(person.tap("Không khẩn cấp"))
-    await timed(person.tap("Gửi báo cáo"))
+
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def latency(timings: list[float]) -> str:
+    ordered = sorted(timings)
+    return (
+        f"p50 {statistics.median(ordered) * 1000:.2f} ms, "
+        f"p95 {percentile(ordered, 0.95) * 1000:.2f} ms, "
+        f"p99 {percentile(ordered, 0.99) * 1000:.2f} ms"
+    )
+
+
+@dataclass
+class Run:
+    timings: list[float]
+    elapsed: float
+    api_calls: int
+    limited_calls: int  # those Telegram's flood limits count: the ones naming a chat
+    reads: int
+    writes: int
+    updates: list[dict[str, Any]]
+
+    @property
+    def answers(self) -> int:
+        return len(self.timings)
+
+    def report(self, title: str) -> None:
+        n = self.answers
+        print(f"{title}: {n} answers in {self.elapsed:.2f} s, {n / self.elapsed:.0f} answers/s")
+        print(f"  per answer: {latency(self.timings)}")
+        print(
+            f"  per answer: {self.api_calls / n:.2f} Bot API calls"
+            f" ({self.limited_calls / n:.2f} under the 30-a-second limit),"
+            f" {self.reads / n:.2f} SQLite reads and {self.writes / n:.2f} write transactions"
+            " (one fsync each)"
+        )
+
+
+async def file_reports(
+    folder: Path, members: int, rounds: int, *, together: bool, rate_limit: bool = False
+) -> Run:
+    """Members file incident reports through the real Application, one at a time or at once."""
+    harness = Harness(folder / f"bench-{together}-{rate_limit}.sqlite3", rate_limit=rate_limit)
+    await harness.start()
+    recorded: list[dict[str, Any]] = []
+    deliver = harness.deliver
+
+    async def recording(payload: dict[str, Any], update_id: int | None = None) -> list[Call]:
+        recorded.append(payload)
+        return await deliver(payload, update_id)
+
+    try:
+        await harness.load_demo_units()
+        await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+        people = [
+            await harness.join(1000 + n, "16702-K01", first_name=f"M{n}") for n in range(members)
+        ]
+        harness.deliver = recording  # type: ignore[method-assign]
+        calls_before = len(harness.telegram.calls)
+        counts_before = dict(harness.db.counts)
+        timings: list[float] = []
+        started = time.perf_counter()
+        for _ in range(rounds):
+            if together:
+                await asyncio.gather(*(one_incident(person, timings) for person in people))
+            else:
+                for person in people:
+                    await one_incident(person, timings)
+        elapsed = time.perf_counter() - started
+        calls = harness.telegram.calls[calls_before:]
+        return Run(
+            timings,
+            elapsed,
+            api_calls=len(calls),
+            limited_calls=sum(1 for call in calls if "chat_id" in call.params),
+            reads=harness.db.counts["reads"] - counts_before.get("reads", 0),
+            writes=harness.db.counts["writes"] - counts_before.get("writes", 0),
+            updates=recorded,
+        )
+    finally:
+        await harness.stop()
 
 
 async def run(members: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        db_path = Path(folder) / "bench.sqlite3"
-        harness = Harness(db_path)
-        await harness.start()
-        try:
-            await harness.load_demo_units()
-            await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
-            people = [
-                await harness.join(1000 + n, "16702-K01", first_name=f"M{n}")
-                for n in range(members)
-            ]
-            timings: list[float] = []
-            started = time.perf_counter()
-            for _ in range(rounds):
-                for person in people:
-                    await one_incident(person, timings)
-            elapsed = time.perf_counter() - started
-        finally:
-            await harness.stop()
-
-        reports = members * rounds
-        ordered = sorted(timings)
-        print(f"reports filed:        {reports} ({len(timings)} updates) in {elapsed:.2f} s")
-        print(f"updates per second:   {len(timings) / elapsed:.0f}")
-        print(
-            "per-update latency:   "
-            f"p50 {statistics.median(ordered) * 1000:.2f} ms, "
-            f"p95 {ordered[int(len(ordered) * 0.95)] * 1000:.2f} ms, "
-            f"max {ordered[-1] * 1000:.2f} ms"
-        )
-
-        out = Path(folder) / "export.csv"
-        environ = {"BOT_DB_PATH": str(db_path)}
-        started = time.perf_counter()
-        status = await asyncio.to_thread(
-            cli_main, ["export", "--out", str(out)], environ=environ, env_file=None, out=sys.stderr
-        )
-        elapsed = time.perf_counter() - started
-        assert status == 0
-        print(f"export of {reports} reports: {elapsed:.2f} s ({out.stat().st_size // 1024} KiB)")
+        sequential = await file_reports(Path(folder), members, rounds, together=False)
+        sequential.report(f"one member at a time ({members} members x {rounds} reports)")
+        floor = await replay_on_bare_application(sequential.updates)
+        print(f"the floor, a bare python-telegram-bot application on the same fake: {floor}")
+        together = await file_reports(Path(folder), members, 1, together=True)
+        together.report(f"{members} members at once")
+        limited = await file_reports(Path(folder), members, 1, together=True, rate_limit=True)
+        limited.report(f"{members} members at once, with the production rate limiter")
 
 
 def _bulk_reports(count: int) -> Iterator[tuple[object, ...]]:

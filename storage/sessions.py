@@ -27,7 +27,7 @@ async def open_session(db: Database, update_id: int, user_id: int | None) -> Ses
         draft = draft_in(tx, member.id) if member is not None else None
         return Session(state, member, draft)
 
-    session = await db.read(read)
+    session = await db.read(read, quick=True)
     if session.state is UpdateState.CHANGED_STATE and db.is_deferred(answered_tag(update_id)):
         # Answered a moment ago; the mark saying so is not written yet.
         return Session(UpdateState.ANSWERED, session.member, session.draft)

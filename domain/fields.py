@@ -32,6 +32,12 @@ COUNT_CHOICES = ("1", "2", "3", "4", "5", "10")
 MAX_AGE = timedelta(days=366)
 # Phones' clocks drift; a time this little ahead of ours is taken as "now".
 CLOCK_SLACK = timedelta(minutes=5)
+# The longest typed date, time, duration or count anyone means ("từ 7 giờ 30 phút tối đến
+# 9 giờ 30 phút tối" is 41): anything longer is refused before it is read at all.
+MAX_TYPED_ANSWER = 64
+# A date and a time are a few words ("9 gio 30 phut toi 24 / 11 / 2026" is 10), so a
+# longer phrase is refused before any way of splitting it is tried.
+MAX_DATETIME_TOKENS = 12
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,15 @@ def _normalise(text: str) -> str:
     return " ".join(bare.split())
 
 
+def _clean(text: str) -> str:
+    """Normalise and drop filler words: "Lúc 9 Giờ Tối" -> "9 gio toi".
+
+    Each answer is cleaned once; the readers below take cleaned text, so trying several
+    readings of one answer never normalises it again.
+    """
+    return " ".join(_FILLER.sub(" ", _normalise(text)).split())
+
+
 _TIME = re.compile(
     r"^(\d{1,2})(?:\s*(?:[:.hg]|gio)\s*(\d{2})?)?(?:\s*(?:phut|p))?"
     r"(?:\s*(sang|trua|chieu|toi|dem|am|pm))?$"
@@ -143,7 +158,12 @@ def _with_part_of_day(hour: int, part: str | None) -> int:
 
 def parse_time(text: str) -> time | None:
     """Read "14:30", "14h30", "14g", "14 giờ 30", "2 giờ chiều" or "14" as a time of day."""
-    match = _TIME.match(" ".join(_FILLER.sub(" ", _normalise(text)).split()))
+    return _read_time(_clean(text))
+
+
+def _read_time(cleaned: str) -> time | None:
+    """Read a time of day from text already cleaned."""
+    match = _TIME.match(cleaned)
     if not match:
         return None
     hour = _with_part_of_day(int(match.group(1)), match.group(3))
@@ -160,7 +180,11 @@ _RELATIVE_DAYS = {"hom nay": 0, "today": 0, "hom qua": 1, "yesterday": 1}
 
 def parse_date(text: str, today: date) -> date | None:
     """Read "24/11", "24/11/2026", "2026-11-24" or "hôm qua"; no year means the last one."""
-    cleaned = " ".join(_FILLER.sub(" ", _normalise(text)).split())
+    return _read_date(_clean(text), today)
+
+
+def _read_date(cleaned: str, today: date) -> date | None:
+    """Read a date from text already cleaned."""
     if cleaned in _RELATIVE_DAYS:
         return today - timedelta(days=_RELATIVE_DAYS[cleaned])
     if iso := _ISO_DATE.match(cleaned):
@@ -193,32 +217,43 @@ def parse_date(text: str, today: date) -> date | None:
 
 def parse_datetime(text: str, today: date) -> tuple[date, time] | None:
     """Read a date and a time in either order: "24/11 21:15", "hôm qua 9h tối"."""
-    parts = _FILLER.sub(" ", _normalise(text)).replace(",", " ").split()
+    return _read_datetime(_clean(text), today)
+
+
+def _read_datetime(cleaned: str, today: date) -> tuple[date, time] | None:
+    """Read a date and a time from text already cleaned, trying each split into two."""
+    # maxsplit: a long answer is refused without being cut into thousands of words.
+    parts = cleaned.replace(",", " ").split(None, MAX_DATETIME_TOKENS)
+    if len(parts) > MAX_DATETIME_TOKENS:
+        return None
     for split in range(1, len(parts)):
         head, tail = " ".join(parts[:split]), " ".join(parts[split:])
         for date_text, time_text in ((head, tail), (tail, head)):
-            day, moment = parse_date(date_text, today), parse_time(time_text)
+            day, moment = _read_date(date_text, today), _read_time(time_text)
             if day and moment:
                 return day, moment
     return None
 
 
 _SPAN = re.compile(r"^(.+?)\s*(?:-|–|—|\bden\b|\bto\b)\s*(.+)$")
-_DURATION = re.compile(r"^(?:(\d+(?:[.,]\d+)?)h)?(?:(\d+)m?)?$")
+# Bounded digit runs: a day is 1440 minutes, and "999…9h" must not overflow a float.
+_DURATION = re.compile(r"^(?:(\d{1,4}(?:[.,]\d{1,4})?)h)?(?:(\d{1,4})m?)?$")
 # Not \b: "1g30" and "1gio30" put digits straight after the unit.
 _HOUR_WORDS = re.compile(r"\s*(?:tieng|gio|hours?|hrs?|g)(?![^\W\d_])")
 _MINUTE_WORDS = re.compile(r"\s*(?:phut|ph|p|mins?|minutes?)\b")
 _HALF_HOUR = re.compile(r"^nua (?:tieng|gio)$|^half an hour$")
-_AND_A_HALF = re.compile(r"(\d+)h\s*ruoi$")  # "1 tiếng rưỡi": one and a half hours
+# "1 tiếng rưỡi": one and a half hours. The look-behind starts a try only where a run of
+# digits starts, so a long run of digits is scanned once, not once per digit.
+_AND_A_HALF = re.compile(r"(?<!\d)(\d+)h\s*ruoi$")
 
 
 def parse_duration(text: str) -> tuple[int, str | None] | None:
     """Read a duration in minutes and, for a span like "19:00-21:30", the span itself."""
-    cleaned = " ".join(_FILLER.sub(" ", _normalise(text)).split())
+    cleaned = _clean(text)
     if _HALF_HOUR.match(cleaned):
         return 30, None
     if span := _SPAN.match(cleaned):
-        start, end = parse_time(span.group(1)), parse_time(span.group(2))
+        start, end = _read_time(span.group(1)), _read_time(span.group(2))
         if start and end:
             minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % (24 * 60)
             if minutes == 0:
@@ -242,8 +277,12 @@ def parse_duration(text: str) -> tuple[int, str | None] | None:
     return minutes, None
 
 
+_COUNT = re.compile(r"^(\d{1,4})(?:\s*(?:nguoi|people|persons?))?$")
+
+
 def parse_count(text: str) -> int | None:
-    match = re.match(r"^(\d{1,4})(?:\s*(?:nguoi|people|persons?))?$", _normalise(text))
+    """Read a number of people: "12", "12 người"."""
+    match = _COUNT.match(_normalise(text))
     if not match:
         return None
     number = int(match.group(1))
@@ -266,6 +305,16 @@ def _check_day(day: date, clock: Moment) -> Reject | None:
     return None
 
 
+# Each says what the field takes, with examples: a long answer here is usually the
+# description typed one question too early.
+_TOO_LONG_FOR = {
+    FieldKind.WHEN: "error.answer_too_long_for_field.when",
+    FieldKind.DAY: "error.answer_too_long_for_field.day",
+    FieldKind.DURATION: "error.answer_too_long_for_field.duration",
+    FieldKind.COUNT: "error.answer_too_long_for_field.count",
+}
+
+
 def interpret(
     spec: Field,
     mode: str,
@@ -282,6 +331,12 @@ def interpret(
         return Accept(None) if spec.optional else Reject("error.required")
     if isinstance(answer, Unsupported):
         return Reject("error.unsupported")
+    if (
+        isinstance(answer, Text)
+        and (too_long := _TOO_LONG_FOR.get(spec.kind))
+        and telegram_length(answer.text) > MAX_TYPED_ANSWER
+    ):
+        return Reject(too_long, {"limit": MAX_TYPED_ANSWER})
     match spec.kind:
         case FieldKind.CHOICE | FieldKind.YESNO:
             return _choice(spec, answer, choices)
@@ -327,11 +382,13 @@ def _when(mode: str, answer: Answer, clock: Moment) -> Outcome:
     if text is None:
         return Reject("error.need_text")
     # A typed answer is read for what it is, whichever button came before.
-    if (moment := parse_time(text)) is not None and mode != "datetime":
+    cleaned = _clean(text)
+    moment = _read_time(cleaned)
+    if moment is not None and mode != "datetime":
         when = clock.local(clock.today, moment)
-    elif (pair := parse_datetime(text, clock.today)) is not None:
+    elif (pair := _read_datetime(cleaned, clock.today)) is not None:
         when = clock.local(*pair)
-    elif mode == "datetime" and parse_time(text) is not None:
+    elif mode == "datetime" and moment is not None:
         return Reject("error.need_date_and_time")
     else:
         return Reject("error.bad_datetime" if mode == "datetime" else "error.bad_time")
@@ -408,9 +465,18 @@ def _text(spec: Field, answer: Answer) -> Outcome:
     return _checked_text(spec, text, str)
 
 
+def _is_blank(text: str) -> bool:
+    """True when nothing would show: only whitespace and format characters (category Cf).
+
+    Zero-width spaces, joiners, word joiners and BOMs are Cf; Vietnamese accents are
+    combining marks (Mn) and an emoji's ZWJ sits between visible emoji, so neither is blank.
+    """
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in text)
+
+
 def _checked_text(spec: Field, text: str, wrap: Callable[[str], Value]) -> Outcome:
     value = text.strip()
-    if not value:
+    if _is_blank(value):
         return Reject("error.empty")
     length = telegram_length(value)
     if spec.max_length and length > spec.max_length:

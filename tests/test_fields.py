@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +34,8 @@ from domain.fields import (
     parse_time,
     telegram_length,
 )
-from domain.forms import ACTIVITY, FORMS, INCIDENT, MAX_PHOTOS, Field, Form
+from domain.forms import ACTIVITY, FORMS, INCIDENT, MAX_PHOTOS, Field, FieldKind, Form
+from presentation.i18n import Translator
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # 03:00 UTC is 10:00 on Thursday 26/11/2026 in Việt Nam (UTC+7, no daylight saving).
@@ -762,3 +765,270 @@ def test_durations_with_words_and_missing_accents(
 def test_counts_without_accents() -> None:
     assert parse_count("5 nguoi") == 5
     assert parse_count("5 người") == 5
+
+
+# --- long answers: refused at once, and every parser linear in what it is given --------
+
+TOO_LONG_FOR_KIND = {
+    FieldKind.WHEN: "error.answer_too_long_for_field.when",
+    FieldKind.DAY: "error.answer_too_long_for_field.day",
+    FieldKind.DURATION: "error.answer_too_long_for_field.duration",
+    FieldKind.COUNT: "error.answer_too_long_for_field.count",
+}
+# The outside tester's answer to "when": 4096 characters, 2048 words of "1".
+ONES = "1 " * 2048
+
+
+@dataclass
+class Calls:
+    count: int = 0
+    chars: int = 0
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> Calls:
+    """Wrap fields.<name> (which takes text first) to count its calls and the text it reads."""
+    calls = Calls()
+    inner: Callable[..., Any] = getattr(fields, name)
+
+    def counted(text: str, *args: Any) -> Any:
+        calls.count += 1
+        calls.chars += len(text)
+        return inner(text, *args)
+
+    monkeypatch.setattr(fields, name, counted)
+    return calls
+
+
+def expected_for_a_long_typed_answer(spec: Field, text: str) -> Reject:
+    if spec.kind in TOO_LONG_FOR_KIND:
+        return Reject(TOO_LONG_FOR_KIND[spec.kind], {"limit": fields.MAX_TYPED_ANSWER})
+    if spec.kind in (FieldKind.TEXT, FieldKind.PLACE):
+        length = telegram_length(text.strip())
+        return Reject("error.too_long", {"length": length, "limit": spec.max_length})
+    if spec.kind is FieldKind.PHOTOS:
+        return Reject("error.need_photo")
+    return Reject("error.use_buttons")
+
+
+def test_every_field_kind_is_covered_by_a_cap() -> None:
+    kinds = {spec.kind for _, spec in EVERY_FIELD}
+    capped = set(TOO_LONG_FOR_KIND)
+    limited = {spec.kind for _, spec in EVERY_FIELD if spec.max_length}
+    buttons_or_photos = {FieldKind.CHOICE, FieldKind.YESNO, FieldKind.PHOTOS}
+    assert kinds == capped | limited | buttons_or_photos
+    assert limited == {FieldKind.TEXT, FieldKind.PLACE}
+
+
+@pytest.mark.parametrize(("form", "spec"), EVERY_FIELD, ids=EVERY_FIELD_IDS)
+@pytest.mark.parametrize("mode", ["", "time", "datetime", "date"])
+def test_a_4096_character_answer_is_refused_before_anything_is_parsed(
+    monkeypatch: pytest.MonkeyPatch, form: Form, spec: Field, mode: str
+) -> None:
+    normalised = count_calls(monkeypatch, "_normalise")
+    outcome = judge(form, spec.key, Text(ONES), mode=mode)
+    assert outcome == expected_for_a_long_typed_answer(spec, ONES)
+    assert normalised.count == 0
+
+
+@pytest.mark.parametrize(
+    ("form", "key", "mode", "fits", "value"),
+    [
+        (INCIDENT, "when", "time", "9:30", local("2026-11-26T09:30")),
+        (INCIDENT, "when", "datetime", "24/11 21:15", local("2026-11-24T21:15")),
+        (ACTIVITY, "day", "date", "24/11", "2026-11-24"),
+        (ACTIVITY, "span", "", "1h30", {"minutes": 90, "span": None}),
+        (ACTIVITY, "count", "", "12", 12),
+    ],
+)
+def test_the_cap_is_64_characters_as_telegram_counts_them(
+    form: Form, key: str, mode: str, fits: str, value: Any
+) -> None:
+    spec = field(form, key)
+    refused = Reject(TOO_LONG_FOR_KIND[spec.kind], {"limit": 64})
+    assert judge(form, key, Text(fits.ljust(64)), mode=mode) == accepted(value)
+    assert judge(form, key, Text(fits.ljust(65)), mode=mode) == refused
+    # An emoji is two UTF-16 units: 35 characters, 65 as Telegram counts them.
+    with_emoji = fits.ljust(5) + "😀" * 30
+    assert len(with_emoji) <= 64 < telegram_length(with_emoji)
+    assert judge(form, key, Text(with_emoji), mode=mode) == refused
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize("kind", list(TOO_LONG_FOR_KIND))
+def test_the_too_long_message_names_the_limit_and_gives_an_example(
+    language: str, kind: FieldKind
+) -> None:
+    shown = Translator.load(language).plain(
+        language, TOO_LONG_FOR_KIND[kind], limit=fields.MAX_TYPED_ANSWER
+    )
+    assert "64" in shown
+    example = {
+        FieldKind.WHEN: "24/11 21:15",
+        FieldKind.DAY: "24/11",
+        FieldKind.DURATION: "1h30",
+        FieldKind.COUNT: "5",
+    }[kind]
+    assert example in shown
+    if language == "vi":
+        assert "bạn" not in shown.lower()
+
+
+def repeated(unit: str, length: int) -> str:
+    return (unit * (length // len(unit) + 1))[:length]
+
+
+# Shapes of long input: many words, a real phrase over and over, no separators at all,
+# separators only, digits (which Python turns into int slowly), a duration's hour mark.
+SHAPES = {
+    "ones": "1 ",
+    "evening": "9h tối ",
+    "letters": "a",
+    "slashes": "/",
+    "digits": "9",
+    "dashes": "-",
+    "datetime": "24/11 21:15 ",
+    "hours": "1h",
+}
+PARSERS: dict[str, Callable[[str], object]] = {
+    "time": parse_time,
+    "date": lambda text: parse_date(text, TODAY),
+    "datetime": lambda text: parse_datetime(text, TODAY),
+    "duration": parse_duration,
+    "count": parse_count,
+}
+
+
+@pytest.mark.parametrize("parser", list(PARSERS))
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_parsers_read_4096_characters_of_any_shape_as_nothing(shape: str, parser: str) -> None:
+    assert PARSERS[parser](repeated(SHAPES[shape], 4096)) is None
+
+
+def test_the_reported_when_answer_is_nothing_to_every_parser() -> None:
+    assert len(ONES) == 4096
+    assert [parse(ONES) for parse in PARSERS.values()] == [None] * len(PARSERS)
+
+
+def test_parsers_still_find_a_short_answer_in_4096_characters_of_spaces() -> None:
+    assert parse_time(" " * 4091 + "21:15") == time(21, 15)
+    assert parse_date("24/11" + " " * 4091, TODAY) == date(2026, 11, 24)
+    assert parse_datetime("24/11" + " " * 4086 + "21:15", TODAY) == (
+        date(2026, 11, 24),
+        time(21, 15),
+    )
+    assert parse_duration("19:00" + " " * 4083 + "- 21:30") == (150, "19:00–21:30")
+    assert parse_count(" " * 4094 + "12") == 12
+
+
+@pytest.mark.parametrize("parser", list(PARSERS))
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_parsers_normalise_each_answer_once(
+    monkeypatch: pytest.MonkeyPatch, shape: str, parser: str
+) -> None:
+    normalised = count_calls(monkeypatch, "_normalise")
+    for length in (4096, 40960):
+        before = (normalised.count, normalised.chars)
+        PARSERS[parser](repeated(SHAPES[shape], length))
+        assert (normalised.count - before[0], normalised.chars - before[1]) == (1, length)
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_datetime_tries_a_bounded_number_of_readings_whatever_the_length(
+    monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    """The old parser re-read the whole answer at each of ~2000 split points."""
+    times = count_calls(monkeypatch, "_read_time")
+    dates = count_calls(monkeypatch, "_read_date")
+    work: dict[int, tuple[int, int]] = {}
+    for length in (4096, 40960):
+        times.count = times.chars = dates.count = dates.chars = 0
+        assert parse_datetime(repeated(SHAPES[shape], length), TODAY) is None
+        work[length] = (times.count + dates.count, times.chars + dates.chars)
+    # The same number of readings at n and 10n, each reading at most the whole answer.
+    assert work[4096][0] == work[40960][0] <= 2 * 2 * fields.MAX_DATETIME_TOKENS
+    for length, (readings, chars) in work.items():
+        assert chars <= readings * length
+
+
+def test_datetime_refuses_a_phrase_of_many_words_without_reading_it() -> None:
+    long_phrase = " ".join(["hôm", "qua"] * 6 + ["9h"])
+    assert len(long_phrase.split()) == fields.MAX_DATETIME_TOKENS + 1
+    assert parse_datetime(long_phrase, TODAY) is None
+    # Filler words do not count: twelve words of date and time with "lúc" and "ngày".
+    assert parse_datetime("lúc 9 giờ 30 phút tối ngày 24 / 11 / 2026", TODAY) == (
+        date(2026, 11, 24),
+        time(21, 30),
+    )
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_a_typed_when_answer_is_normalised_once_whichever_readings_are_tried(
+    monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    normalised = count_calls(monkeypatch, "_normalise")
+    for mode in ("", "time", "datetime"):
+        judge(INCIDENT, "when", Text(repeated(SHAPES[shape], 64)), mode=mode)
+    assert normalised.count == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9" * 400 + "h",  # a float of 400 nines is infinite
+        "9" * 5000,  # past Python's 4300-digit limit for int()
+        "1" * 4000 + "h ruoi",
+        "1" * 4000 + ".5h",
+    ],
+)
+def test_a_duration_of_absurdly_many_digits_is_nothing_not_a_crash(text: str) -> None:
+    assert parse_duration(text) is None
+
+
+# --- text that is only invisible characters is empty ---------------------------------
+
+TEXT_FIELDS = [
+    (form, spec) for form, spec in EVERY_FIELD if spec.kind in (FieldKind.TEXT, FieldKind.PLACE)
+]
+TEXT_FIELD_IDS = [f"{form.kind}.{spec.key}" for form, spec in TEXT_FIELDS]
+
+
+def stored_text(spec: Field, text: str) -> Any:
+    return {"address": text} if spec.kind is FieldKind.PLACE else text
+
+
+@pytest.mark.parametrize(("form", "spec"), TEXT_FIELDS, ids=TEXT_FIELD_IDS)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b",  # zero-width space
+        "\u200c\u200d",  # zero-width non-joiner and joiner
+        "\u2060",  # word joiner
+        "\ufeff",  # byte order mark
+        "\u00ad\u200e\u200f\u2062",  # soft hyphen, direction marks, invisible times
+        " \u200b \n\t\u2060 \ufeff ",
+        "\u3000\u200b\u00a0",  # ideographic and no-break spaces
+        "\u200b" * 4096,
+    ],
+    ids=["zwsp", "zwnj-zwj", "word-joiner", "bom", "other-cf", "mixed", "spaces", "zwsp-4096"],
+)
+def test_text_of_only_invisible_characters_is_empty(form: Form, spec: Field, text: str) -> None:
+    assert all(char.isspace() or unicodedata.category(char) == "Cf" for char in text)
+    assert judge(form, spec.key, Text(text)) == Reject("error.empty")
+
+
+@pytest.mark.parametrize(("form", "spec"), TEXT_FIELDS, ids=TEXT_FIELD_IDS)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mất xe máy trước cổng chợ",
+        unicodedata.normalize("NFD", "Trộm cắp ở khối Đông Vĩnh"),  # accents as Mn marks
+        "Gia đình 👨‍👩‍👧 bị mất trộm",  # ZWJ between visible emoji
+        "👨‍👩‍👧",
+        "\u200bSố 5",
+    ],
+    ids=["precomposed", "decomposed", "family-in-sentence", "family", "zwsp-then-text"],
+)
+def test_real_text_with_accents_or_emoji_is_kept_as_typed(
+    form: Form, spec: Field, text: str
+) -> None:
+    assert judge(form, spec.key, Text(text)) == accepted(stored_text(spec, text))

@@ -9,7 +9,6 @@ from datetime import timedelta
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -19,7 +18,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from domain.catalogue import default_catalogues
 from domain.clock import Clock, SystemClock
@@ -27,7 +26,9 @@ from domain.settings import Settings
 from handlers import errors, gate, join, menu
 from handlers.alerts import render_carried_over
 from handlers.context import BotApplication, BotContext, Services, services_of
+from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
 from handlers.outbox import OutboxSender
+from handlers.ratelimit import ChatRateLimiter
 from handlers.report import answers, resume
 from presentation.callbacks import ChooseLanguage, unpack
 from presentation.i18n import Translator
@@ -66,6 +67,17 @@ def build_application(
 ) -> BotApplication:
     """Create the Application with its services; nothing is opened until post_init."""
     translator = Translator.load(settings.language)
+    clock = clock or SystemClock()
+    db = Database(settings.db_path, clock)
+    failed: set[int] = set()
+    processor = ChatOrderedProcessor(finisher(db, failed, clock.now))
+    holder: list[Receiver] = []
+    # Every batch of updates is written to the inbox before python-telegram-bot sees it,
+    # and so before its next getUpdates confirms it to Telegram.
+    updates_request = InboxRequest(
+        request or HTTPXRequest(connection_pool_size=1),
+        lambda: holder[0] if holder else None,
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -73,23 +85,28 @@ def build_application(
         .base_file_url(settings.file_base_url)
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .concurrent_updates(processor)
+        .get_updates_request(updates_request)
         .post_init(_open_services)
         .post_shutdown(_close_services)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
     if rate_limit:
-        # Waits out Telegram's flood limits and retries a 429 instead of failing.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # Keeps to Telegram's flood limits; a 429 holds back only the chat it names.
+        builder = builder.rate_limiter(ChatRateLimiter())
     application: BotApplication = builder.build()
-    clock = clock or SystemClock()
-    db = Database(settings.db_path, clock)
+    receiver = Receiver(db, lambda payload: Update.de_json(payload, application.bot))
+    holder.append(receiver)
     services = Services(
         settings=settings,
         db=db,
         translator=translator,
         clock=clock,
         outbox=OutboxSender(db, clock),
+        receiver=receiver,
+        processor=processor,
+        failed_updates=failed,
     )
     # Outbox rows queued by an older version carry no text; they are rendered on sending.
     services.outbox.legacy = lambda row: render_carried_over(services, row)
@@ -135,8 +152,8 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_handler(
         MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, answers.on_message)
     )
-    # Group 1: remember the update, so that a replay after a crash is dropped by group -1.
-    application.add_handler(TypeHandler(Update, gate.remember_update), group=1)
+    # No group after the flows: the update processor records each update handled to the
+    # end (handlers/inbox.py), whichever group stopped it or failed.
 
     application.add_error_handler(errors.report_error)
 
@@ -151,6 +168,8 @@ async def _open_services(application: BotApplication) -> None:
     await set_command_menus(application, services.translator)
     if resumed := await gate.resume_interrupted_updates(application):
         log.info("showed %d member(s) where they were after an interrupted update", resumed)
+    if handled := await gate.handle_unfinished_updates(application):
+        log.info("handled %d update(s) received before a restart and never finished", handled)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             drain_outbox, interval=OUTBOX_INTERVAL, first=timedelta(seconds=1),

@@ -127,8 +127,12 @@ class Harness:
         """Process one update; returns the Bot API calls it caused."""
         update_id = next(self._update_ids) if update_id is None else update_id
         before = len(self.telegram.calls)
-        update = Update.de_json({"update_id": update_id, **payload}, self.application.bot)
-        await self.application.process_update(update)
+        # As in production: written to the inbox, then handled by the update processor
+        # (in order within the chat), and recorded as handled once it is.
+        services = services_of(self.application)
+        [handed] = await services.receiver.take([{"update_id": update_id, **payload}])
+        update = Update.de_json(handed, self.application.bot)
+        await services.processor.submit(update, self.application.process_update(update))
         return self.telegram.calls[before:]
 
     def user(

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from domain.clock import Clock, Moment
 from domain.models import CatalogueItem, Draft, Member
 from domain.settings import Settings
+from handlers.inbox import ChatOrderedProcessor, Receiver
 from handlers.outbox import OutboxSender
 from presentation.i18n import Translator
 from presentation.render import FormRenderer
@@ -28,6 +29,10 @@ class Services:
     translator: Translator
     clock: Clock
     outbox: OutboxSender
+    receiver: Receiver
+    processor: ChatOrderedProcessor
+    # Updates whose change could not be saved: they stay new in the inbox.
+    failed_updates: set[int] = field(default_factory=set)
     # The deployment's catalogues, read once at start-up: every question and summary
     # needs them, and they change only with a new version of the defaults.
     catalogues: Mapping[str, Sequence[CatalogueItem]] = field(default_factory=dict)

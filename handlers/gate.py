@@ -10,12 +10,12 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotApplication, BotContext, services_of
 from handlers.report.resume import show_where_member_is
+from storage.inbox import set_aside, unfinished
 from storage.members import member_by_telegram_id
 from storage.sessions import open_session
 from storage.updates import (
     UpdateState,
     interrupted_updates,
-    mark_answered,
     record_answered,
 )
 
@@ -53,11 +53,6 @@ async def admit(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def remember_update(update: Update, context: BotContext) -> None:
-    """Record an update that reached the end, so a replay of it is dropped."""
-    mark_answered(context.db, update.update_id, context.services.clock.now())
-
-
 async def resume_interrupted_updates(application: BotApplication) -> int:
     """At start-up: show members whose update a dead process never finished where they are."""
     resumed = 0
@@ -75,3 +70,20 @@ async def resume_interrupted_updates(application: BotApplication) -> int:
         # A redelivery of it must now stay silent.
         await record_answered(context.db, interrupted.update_id)
     return resumed
+
+
+async def handle_unfinished_updates(application: BotApplication) -> int:
+    """At start-up: handle updates a dead process received and never finished, in order."""
+    services = services_of(application)
+    handled = 0
+    for update_id, payload in await unfinished(services.db):
+        try:
+            update = Update.de_json(payload, application.bot)
+        except Exception:
+            await set_aside(services.db, update_id, "unreadable update")
+            continue
+        await services.processor.submit(update, application.process_update(update))
+        handled += 1
+    # Written now, so that Telegram sending any of them again finds them handled.
+    await services.db.flush_deferred()
+    return handled

@@ -527,3 +527,80 @@ def test_kill_9_at_any_step_loses_nothing(
     assert data["place"] == {"lat": LATITUDE, "lon": LONGITUDE, "title": None}
     assert data["photos"] is None
     assert data["urgent"] is False
+
+
+def test_an_update_telegram_considers_delivered_survives_kill_9(
+    api_server: FakeBotApiServer, runner: BotRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """python-telegram-bot confirms a batch with its next getUpdates, before handling it.
+
+    The member's tap waits behind their /help, whose reply hangs; meanwhile the bot polls
+    again and so tells Telegram it has the tap. Killed then, the next process must still
+    handle the tap: Telegram will not send it again.
+    """
+    code = seed(runner, api_server, tmp_path)
+    lan = Member(api_server, runner)
+    bot = runner.start()
+    mark = api_server.call_count()
+    lan.command(f"/start {code}")
+    lan.expect(lambda text: "Khối 1" in text, mark, "the welcome")
+    mark = api_server.call_count()
+    lan.command("/incident")
+    ask_category = lan.expect_prompt("incident.ask.category", mark)
+
+    api_server.park_replies()
+    lan.command("/help")
+    api_server.wait_for_parked(lambda call: call.method == "sendMessage", timeout=WAIT)
+    tap = lan.tap(ask_category, ":cat:THEFT")
+    deadline = time.monotonic() + WAIT
+    while tap in api_server.pending_update_ids() or api_server.deliveries(tap) == 0:
+        assert time.monotonic() < deadline, "the tap was never confirmed to Telegram"
+        time.sleep(0.05)
+    bot.kill()
+    api_server.release_replies()
+
+    # Telegram has nothing more to send; only the inbox remembers the tap.
+    assert tap not in api_server.pending_update_ids()
+    runner.start()
+    mark = api_server.call_count()
+    lan.expect_prompt("incident.ask.when", mark)
+    deadline = time.monotonic() + WAIT
+    while True:
+        with closing(sqlite3.connect(db_path)) as db:
+            step = db.execute("SELECT step FROM drafts").fetchone()[0]
+            unfinished = db.execute("SELECT count(*) FROM inbox WHERE state = 'new'").fetchone()
+        if unfinished == (0,) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert step == "when"
+    assert unfinished == (0,)
+    assert api_server.deliveries(tap) == 1
+
+
+def test_an_unreadable_update_is_set_aside_and_polling_goes_on(
+    api_server: FakeBotApiServer, runner: BotRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """A poll missing fields python-telegram-bot requires used to stop polling for good."""
+    code = seed(runner, api_server, tmp_path)
+    lan = Member(api_server, runner)
+    bot = runner.start()
+    mark = api_server.call_count()
+    lan.command(f"/start {code}")
+    lan.expect(lambda text: "Khối 1" in text, mark, "the welcome")
+    secret = "Nội dung riêng tư của tổ viên"
+    broken = api_server.queue_update(
+        {"message": {**lan._message(text=secret), "poll": {"id": "p1", "question": secret}}}
+    )
+    mark = api_server.call_count()
+    lan.command("/incident")
+    lan.expect_prompt("incident.ask.category", mark)
+    assert broken not in api_server.pending_update_ids()
+    assert api_server.deliveries(broken) == 1  # fetched once, not again and again
+    bot.kill()
+    with closing(sqlite3.connect(db_path)) as db:
+        state = db.execute("SELECT state FROM inbox WHERE update_id = ?", (broken,)).fetchone()
+    assert state == ("set_aside",)
+    output = runner.runs[-1].output()
+    logged = [line for line in output.splitlines() if "set aside" in line]
+    assert len(logged) == 1 and str(broken) in logged[0]
+    assert secret not in output

@@ -1,0 +1,98 @@
+"""The inbox: updates written down as they arrive, before Telegram is told they arrived."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from storage.db import Database, Tx
+
+
+class InboxState(StrEnum):
+    NEW = "new"  # received, not yet handled to the end
+    DONE = "done"
+    SET_ASIDE = "set_aside"  # could not be read; kept for an admin, never handled
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An update as received, and what the inbox knew of it before."""
+
+    update_id: int
+    payload: dict[str, Any]
+    state: InboxState  # NEW for one never seen before
+
+
+def _chat_of(payload: dict[str, Any]) -> int | None:
+    for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+        content = payload.get(kind)
+        if isinstance(content, dict):
+            if kind == "callback_query":
+                content = content.get("message") or {}
+            chat = content.get("chat") if isinstance(content, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+    return None
+
+
+async def receive(db: Database, payloads: Sequence[dict[str, Any]]) -> list[Arrival]:
+    """Write a batch of updates down in one transaction; say which were seen before."""
+
+    def write(tx: Tx) -> list[Arrival]:
+        arrivals = []
+        for payload in payloads:
+            update_id = int(payload["update_id"])
+            cursor = tx.execute(
+                "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload, received_at)"
+                " VALUES (?, ?, ?, ?)",
+                (update_id, _chat_of(payload), json.dumps(payload), tx.now.isoformat()),
+            )
+            if cursor.rowcount:
+                state = InboxState.NEW
+            else:
+                row = tx.one("SELECT state FROM inbox WHERE update_id = ?", (update_id,))
+                state = InboxState(row["state"]) if row else InboxState.NEW
+                # Seen before and still new: handled now, as it was never finished.
+                state = InboxState.DONE if state is not InboxState.NEW else InboxState.NEW
+            arrivals.append(Arrival(update_id, payload, state))
+        return arrivals
+
+    return await db.write(write)
+
+
+async def set_aside(db: Database, update_id: int, reason: str) -> None:
+    """Keep an update that cannot be read out of the way, with why (never its content)."""
+    await db.write(
+        lambda tx: tx.execute(
+            "UPDATE inbox SET state = 'set_aside', last_error = ? WHERE update_id = ?",
+            (reason[:500], update_id),
+        )
+    )
+
+
+def mark_done(db: Database, update_id: int) -> None:
+    """Record that an update was handled to the end (deferred bookkeeping: it rides along)."""
+    db.defer("UPDATE inbox SET state = 'done' WHERE update_id = ? AND state = 'new'", (update_id,))
+
+
+async def unfinished(db: Database) -> list[tuple[int, dict[str, Any]]]:
+    """Updates received and never handled to the end, oldest first."""
+    rows = await db.fetch_all(
+        "SELECT update_id, payload FROM inbox WHERE state = 'new' ORDER BY update_id"
+    )
+    return [(row["update_id"], json.loads(row["payload"])) for row in rows]
+
+
+async def forget_handled(db: Database, before: datetime) -> int:
+    """Drop handled updates Telegram can no longer send again; they hold members' words."""
+    return await db.write(
+        lambda tx: (
+            tx.execute(
+                "DELETE FROM inbox WHERE state <> 'new' AND received_at < ?", (before.isoformat(),)
+            ).rowcount
+        )
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -33,6 +34,8 @@ class Services:
     processor: ChatOrderedProcessor
     # Updates whose change could not be saved: they stay new in the inbox.
     failed_updates: set[int] = field(default_factory=set)
+    # When each chat last sent a photo, and for which draft: a quick burst gets one answer.
+    photo_bursts: dict[int, tuple[int, datetime]] = field(default_factory=dict)
     # The deployment's catalogues, read once at start-up: every question and summary
     # needs them, and they change only with a new version of the defaults.
     catalogues: Mapping[str, Sequence[CatalogueItem]] = field(default_factory=dict)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 from botapi_sim.driver import Harness
 from domain.models import Role
@@ -278,7 +279,20 @@ async def test_photos_are_kept_in_order_and_limited(harness: Harness) -> None:
     await lan.tap("Bỏ qua")
     for n in range(10):
         await lan.send_photo(f"photo-{n}")
+    # Sent one after another at once, they are a burst: one answer after the last one.
     calls = await lan.send_photo("photo-10")
+    assert calls == []
+    jobs = harness.application.job_queue.get_jobs_by_name("photos:501")  # type: ignore[union-attr]
+    assert len(jobs) == 1
+    seen = len(lan.calls())
+    await jobs[0].run(harness.application)
+    assert [c.text for c in lan.calls()[seen:]] == [
+        "Đã nhận 10/10 ảnh. Gửi thêm, hoặc bấm Xong.\n"
+        "Không nhận thêm 1 ảnh: mỗi báo cáo giữ tối đa 10 ảnh."
+    ]
+    # A photo on its own, once the burst is over, is refused at once.
+    harness.now += timedelta(seconds=5)
+    calls = await lan.send_photo("photo-11")
     assert "Đã đủ 10 ảnh" in calls[0].text
     calls = await lan.send("đây")
     assert "gửi ảnh" in calls[0].text
@@ -342,10 +356,30 @@ async def test_an_album_is_acknowledged_once_after_its_last_photo(harness: Harne
     await lan.tap("Bỏ qua")
     for n in range(4):
         assert await lan.send_photo(f"album-{n}", album="A1") == []
-    jobs = harness.application.job_queue.get_jobs_by_name("album:501:A1")  # type: ignore[union-attr]
+    jobs = harness.application.job_queue.get_jobs_by_name("photos:501")  # type: ignore[union-attr]
     assert len(jobs) == 1  # each photo replaced the previous photo's pending answer
     seen = len(lan.calls())
     await jobs[0].run(harness.application)
     told = lan.calls()[seen:]
     assert [c.text for c in told] == ["Đã nhận 4/10 ảnh. Gửi thêm, hoặc bấm Xong."]
     assert told[0].inline_buttons()[0][0] == "✅ Xong (4 ảnh)"
+
+
+async def test_fifty_photos_in_albums_get_one_answer(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await to_place_step(harness)
+    await lan.send("❔ Không rõ địa điểm")
+    await lan.send("Cháy kho")
+    await lan.tap("Bỏ qua")
+    seen = len(lan.calls())
+    for album in range(5):
+        for n in range(10):
+            await lan.send_photo(f"a{album}-{n}", album=f"A{album}")
+    assert len(lan.calls()) == seen  # nothing yet: the photos are still coming
+    jobs = harness.application.job_queue.get_jobs_by_name("photos:501")  # type: ignore[union-attr]
+    await jobs[0].run(harness.application)
+    told = lan.calls()[seen:]
+    assert [c.text for c in told] == [
+        "Đã nhận 10/10 ảnh. Gửi thêm, hoặc bấm Xong.\n"
+        "Không nhận thêm 40 ảnh: mỗi báo cáo giữ tối đa 10 ảnh."
+    ]

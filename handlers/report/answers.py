@@ -7,6 +7,7 @@ then is the member answered: the draft always says where the member is.
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
@@ -18,7 +19,7 @@ from domain.models import Draft
 from domain.values import decode
 from handlers.context import BotContext, origin_of
 from handlers.report.prompts import choice_values, photo_buttons, question, send_prompt
-from handlers.report.resume import ALBUM_SETTLE, acknowledge_album, chat_of, load_draft
+from handlers.report.resume import ALBUM_SETTLE, acknowledge_photos, chat_of, load_draft
 from handlers.report.submit import submit, submit_again
 from presentation import callbacks
 from presentation.callbacks import (
@@ -180,6 +181,8 @@ async def _apply(
     )
     change = flow.advance(form, draft, spec, outcome)
     if isinstance(change, Reject):
+        if change.error == "error.too_many_photos" and _settle_photos(update, context, 1):
+            return  # counted into the one answer to the album or burst
         if query is not None:
             await query.answer(t.plain(lang, change.error, **change.values), show_alert=True)
         else:
@@ -236,19 +239,7 @@ async def _photo_received(
 ) -> None:
     member = context.registered_member()
     chat_id = chat_of(update)
-    album = update.effective_message.media_group_id if update.effective_message else None
-    if album and context.job_queue is not None:
-        # An album arrives as one update per photo: answer once, after the last one.
-        name = f"album:{chat_id}:{album}"
-        for job in context.job_queue.get_jobs_by_name(name):
-            job.schedule_removal()
-        context.job_queue.run_once(
-            acknowledge_album,  # type: ignore[arg-type]  # PTB types jobs for its base context
-            ALBUM_SETTLE,
-            name=name,
-            chat_id=chat_id,
-            user_id=member.telegram_user_id,
-        )
+    if _settle_photos(update, context, refused=0):
         return
     markup = photo_buttons(context, draft, spec)
     text = context.t.html(member.language, outcome.notice, **outcome.values)
@@ -258,6 +249,44 @@ async def _photo_received(
             await query.message.edit_text(text, reply_markup=markup)
             return
     await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def _settle_photos(update: Update, context: BotContext, refused: int) -> bool:
+    """Answer an album, or photos sent in a quick burst, once: after the last of them.
+
+    Returns whether the answer was put off. The first photo of a burst is answered at
+    once; any that follow within ALBUM_SETTLE, taken or refused, are counted into one
+    answer after the burst. Fifty photos in albums were eighty-one messages before.
+    """
+    message = update.effective_message
+    if message is None or update.callback_query is not None or context.job_queue is None:
+        return False
+    chat_id = chat_of(update)
+    draft_id = context.draft.id if context.draft else 0
+    now = context.services.clock.now()
+    last = context.services.photo_bursts.get(chat_id)
+    context.services.photo_bursts[chat_id] = (draft_id, now)
+    in_burst = (
+        last is not None
+        and last[0] == draft_id
+        and now - last[1] < timedelta(seconds=ALBUM_SETTLE)
+    )
+    if not message.media_group_id and not in_burst:
+        return False
+    name = f"photos:{chat_id}"
+    for job in context.job_queue.get_jobs_by_name(name):
+        if isinstance(job.data, int):
+            refused += job.data
+        job.schedule_removal()
+    context.job_queue.run_once(
+        acknowledge_photos,  # type: ignore[arg-type]  # PTB types jobs for its base context
+        ALBUM_SETTLE,
+        name=name,
+        chat_id=chat_id,
+        user_id=context.registered_member().telegram_user_id,
+        data=refused,
+    )
+    return True
 
 
 async def _keep_current(update: Update, context: BotContext, draft: Draft) -> None:

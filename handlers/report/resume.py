@@ -14,6 +14,7 @@ from handlers.context import BotContext, origin_of
 from handlers.guard import permit
 from handlers.report.prompts import photo_buttons, send_prompt
 from presentation.callbacks import ContinueDraft, ReplaceDraft
+from presentation.i18n import Html
 from presentation.keyboards import callback_button, main_keyboard
 from storage.drafts import discard_draft, draft_for, save_draft_step, start_draft
 from storage.members import member_by_telegram_id
@@ -113,8 +114,8 @@ async def show_where_member_is(context: BotContext, chat_id: int) -> None:
 ALBUM_SETTLE = 1.5
 
 
-async def acknowledge_album(context: BotContext) -> None:
-    """Job: say once how many photos the draft now holds, after an album arrived."""
+async def acknowledge_photos(context: BotContext) -> None:
+    """Job: say once how many photos the draft holds, after an album or a burst arrived."""
     job = context.job
     if job is None or job.chat_id is None or job.user_id is None:
         return
@@ -124,12 +125,15 @@ async def acknowledge_album(context: BotContext) -> None:
     draft = context.draft = await draft_for(context.db, context.member.id)
     spec = FORMS[draft.kind].field(draft.step) if draft and draft.kind in FORMS else None
     if draft is None or spec is None or spec.kind is not FieldKind.PHOTOS:
-        return  # the member moved on (tapped Done) before the album settled
+        return  # the member moved on (tapped Done) before the photos settled
+    t, lang = context.t, context.member.language
     count = len(draft.data.get(spec.key) or [])
+    text = t.html(lang, "photos.received", count=count, limit=MAX_PHOTOS)
+    refused = job.data if isinstance(job.data, int) else 0
+    if refused:
+        text = Html(f"{text}\n{t.html(lang, 'photos.refused', count=refused, limit=MAX_PHOTOS)}")
     await context.bot.send_message(
-        job.chat_id,
-        context.t.html(context.member.language, "photos.received", count=count, limit=MAX_PHOTOS),
-        reply_markup=photo_buttons(context, draft, spec),
+        job.chat_id, text, reply_markup=photo_buttons(context, draft, spec)
     )
 
 

@@ -56,13 +56,20 @@ def make_settings(db_path: Path, language: str = "vi") -> Settings:
 
 
 class HarnessClock:
-    """The bot's one clock, read from the harness: tests move time by setting harness.now."""
+    """The bot's one clock, read from the harness.
+
+    Setting ``harness.now`` sets the wall clock (forward, or back as a jump);
+    ``harness.elapse(delta)`` is time passing, which moves the monotonic clock too.
+    """
 
     def __init__(self, harness: Harness) -> None:
         self.harness = harness
 
     def now(self) -> datetime:
         return self.harness.now
+
+    def monotonic(self) -> float:
+        return self.harness.elapsed
 
 
 class Harness:
@@ -71,6 +78,7 @@ class Harness:
     def __init__(self, db_path: Path, *, rate_limit: bool = False) -> None:
         self.db_path = db_path
         self.now = START
+        self.elapsed = 0.0  # seconds on the bot's monotonic clock
         self.clock = HarnessClock(self)
         # Messages the bot sends are dated by the same clock as everything else.
         self.telegram = FakeTelegram(now=lambda: int(self.now.timestamp()))
@@ -98,6 +106,11 @@ class Harness:
         assert self.app.post_init is not None
         await self.app.post_init(self.app)
         await self.app.start()
+
+    def elapse(self, delta: timedelta) -> None:
+        """Let time pass: the wall clock and the monotonic clock move together."""
+        self.now += delta
+        self.elapsed += delta.total_seconds()
 
     async def stop(self) -> None:
         if self.app is None:

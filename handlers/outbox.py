@@ -31,6 +31,10 @@ PROACTIVE_PER_SECOND = 20.0
 # And about one a second to one chat.
 PER_CHAT_INTERVAL = 1.0
 
+# No retry is ever put off longer than this; one due later was scheduled before the wall
+# clock was set back.
+LONGEST_WAIT = timedelta(hours=2)
+
 LegacyRenderer = Callable[[OutboxRow], Awaitable[Payload | None]]
 
 
@@ -103,6 +107,9 @@ class OutboxSender:
         self.legacy = legacy
         self._claimed: set[int] = set()
         self._draining = False
+        # When each failed row is due again, on the monotonic clock: a wall clock set back
+        # must not hold retries up (nor forward make them early).
+        self._due_at: dict[int, float] = {}
 
     async def drain(self, bot: Bot) -> int:
         """Send every message that is due; returns how many went. Overlapping calls skip."""
@@ -110,7 +117,12 @@ class OutboxSender:
             return 0
         self._draining = True
         try:
-            return await self._send_all(bot, await due_messages(self.db, self.clock.now()))
+            now, ticks = self.clock.now(), self.clock.monotonic()
+            due = [row_id for row_id, at in self._due_at.items() if at <= ticks]
+            rows = await due_messages(
+                self.db, now, also=due, horizon=now + LONGEST_WAIT, waiting=list(self._due_at)
+            )
+            return await self._send_all(bot, rows)
         finally:
             self._draining = False
 
@@ -145,20 +157,22 @@ class OutboxSender:
             await self._failed(row, error)
             return False
         await mark_sent(self.db, row.id, message.message_id)
+        self._due_at.pop(row.id, None)
         await self._send_attachments(bot, item.chat_id, payload, message)
         return True
 
     async def _failed(self, row: OutboxRow, error: TelegramError) -> None:
         failure, retry_after = classify(error)
+        now = self.clock.now()
         retry_at = next_attempt(
-            policy_for(row.item.purpose),
-            failure,
-            row.attempts + 1,
-            row.created_at,
-            self.clock.now(),
+            policy_for(row.item.purpose), failure, row.attempts + 1, row.created_at, now,
             retry_after,
-        )
+        )  # fmt: skip
         await mark_failed(self.db, row.id, str(error), retry_at)
+        if retry_at is None:
+            self._due_at.pop(row.id, None)
+        else:
+            self._due_at[row.id] = self.clock.monotonic() + (retry_at - now).total_seconds()
         if retry_at is None:
             log.error(
                 "outbox %s (%s) to chat %s given up after %s: %s",

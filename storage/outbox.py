@@ -123,14 +123,36 @@ _COLUMNS = "id, key, purpose, recipient_id, chat_id, report_id, payload, attempt
 
 
 async def due_messages(
-    db: Database, until: datetime | None = None, *, report_id: int | None = None, limit: int = 200
+    db: Database,
+    until: datetime | None = None,
+    *,
+    report_id: int | None = None,
+    also: Sequence[int] = (),
+    horizon: datetime | None = None,
+    waiting: Sequence[int] = (),
+    limit: int = 200,
 ) -> list[OutboxRow]:
-    """Pending messages, oldest first: those due by ``until``, or all of one report's."""
+    """Pending messages, oldest first: those due by ``until``, or all of one report's.
+
+    ``waiting``: rows whose wait this process measures on the monotonic clock; of them,
+    only those in ``also`` are due, whatever the wall clock says. For the others:
+    ``horizon``: a row due later than this can only have been scheduled before the wall
+    clock was set back (no wait is that long), so it is due now.
+    """
     rows = await db.fetch_all(
         f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending'"
-        " AND (:until IS NULL OR next_attempt_at <= :until)"
+        " AND (:until IS NULL OR id IN (SELECT value FROM json_each(:also))"
+        "      OR (id NOT IN (SELECT value FROM json_each(:waiting))"
+        "          AND (next_attempt_at <= :until OR next_attempt_at > :horizon)))"
         " AND (:report IS NULL OR report_id = :report) ORDER BY id LIMIT :limit",
-        {"until": until.isoformat() if until else None, "report": report_id, "limit": limit},
+        {
+            "until": until.isoformat() if until else None,
+            "report": report_id,
+            "limit": limit,
+            "also": json.dumps(list(also)),
+            "horizon": horizon.isoformat() if horizon else "9999",
+            "waiting": json.dumps(list(waiting)),
+        },
     )
     return [_row(row) for row in rows]
 

@@ -73,7 +73,7 @@ async def test_a_failed_alert_is_retried_by_the_job_and_sent_once(harness: Harne
     job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
     await job.run(harness.application)
     assert deliveries(harness) == [(900, "pending", 1)]  # not due yet: retries back off
-    harness.now += timedelta(seconds=10)
+    harness.elapse(timedelta(seconds=10))
     await job.run(harness.application)
     await job.run(harness.application)
     assert deliveries(harness) == [(900, "sent", 2)]
@@ -144,7 +144,7 @@ async def test_the_retry_job_and_a_submit_never_send_one_alert_twice(harness: Ha
     lan = await harness.join(501, "16702-K01")
     harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
     await submit_urgent(lan)
-    harness.now += timedelta(seconds=10)  # past the retry's back-off
+    harness.elapse(timedelta(seconds=10))  # past the retry's back-off
     job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
     outbox = harness.application.bot_data["services"].outbox
     await asyncio.gather(

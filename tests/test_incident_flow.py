@@ -291,7 +291,7 @@ async def test_photos_are_kept_in_order_and_limited(harness: Harness) -> None:
         "Không nhận thêm 1 ảnh: mỗi báo cáo giữ tối đa 10 ảnh."
     ]
     # A photo on its own, once the burst is over, is refused at once.
-    harness.now += timedelta(seconds=5)
+    harness.elapse(timedelta(seconds=5))
     calls = await lan.send_photo("photo-11")
     assert "Đã đủ 10 ảnh" in calls[0].text
     calls = await lan.send("đây")

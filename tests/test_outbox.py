@@ -169,10 +169,10 @@ async def test_a_429_is_waited_out_and_nothing_goes_early(harness: Harness) -> N
     )
     await enqueue(harness.db, [note("note:flood", 501)])
     assert await drain(harness) == 0
-    harness.now += timedelta(seconds=29)
+    harness.elapse(timedelta(seconds=29))
     assert await drain(harness) == 0
     assert outbox_rows(harness) == [("note:flood", "pending", 1)]
-    harness.now += timedelta(seconds=1)
+    harness.elapse(timedelta(seconds=1))
     assert await drain(harness) == 1
     assert outbox_rows(harness) == [("note:flood", "sent", 2)]
 
@@ -185,7 +185,7 @@ async def test_one_blocked_recipient_does_not_stop_the_others(harness: Harness) 
     )
     await enqueue(harness.db, [note("note:a", 501), note("note:b", 502)])
     assert await drain(harness) == 1
-    harness.now += timedelta(hours=1)
+    harness.elapse(timedelta(hours=1))
     assert await drain(harness) == 0
     assert outbox_rows(harness) == [("note:a", "failed", 1), ("note:b", "sent", 1)]
 
@@ -268,3 +268,39 @@ async def test_a_burst_of_proactive_sends_does_not_hold_up_a_members_answer(
         assert await draining == 60
     finally:
         await harness.stop()
+
+
+async def test_retries_go_on_when_the_wall_clock_is_set_back(harness: Harness) -> None:
+    await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=501)
+    await enqueue(harness.db, [note("note:jump", 501)])
+    assert await drain(harness) == 0
+    harness.now -= timedelta(days=1)  # someone sets the server's clock back a day
+    harness.elapse(timedelta(seconds=29))
+    assert await drain(harness) == 0  # not early
+    harness.elapse(timedelta(seconds=1))
+    assert await drain(harness) == 1
+    assert outbox_rows(harness) == [("note:jump", "sent", 2)]
+
+
+async def test_a_retry_scheduled_before_the_clock_went_back_survives_a_restart(
+    harness: Harness,
+) -> None:
+    await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=501)
+    await enqueue(harness.db, [note("note:jump", 501)])
+    await drain(harness)
+    await harness.restart()  # what the process knew of the wait is gone
+    harness.now -= timedelta(days=1)
+    assert await drain(harness) == 1
+
+
+async def test_a_wall_clock_set_forward_does_not_make_a_retry_early(harness: Harness) -> None:
+    await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=501)
+    await enqueue(harness.db, [note("note:jump", 501)])
+    await drain(harness)
+    harness.now += timedelta(hours=5)  # the clock jumps forward; no time has passed
+    assert await drain(harness) == 0
+    harness.elapse(timedelta(seconds=30))
+    assert await drain(harness) == 1

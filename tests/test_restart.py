@@ -90,7 +90,7 @@ async def test_alert_pending_at_a_crash_is_sent_once_after_restart(harness: Harn
     assert deliveries(harness) == [(900, "pending", 1)]
 
     await harness.restart()
-    harness.now += timedelta(seconds=10)  # past the retry's back-off
+    harness.elapse(timedelta(seconds=10))  # past the retry's back-off
     job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
     await job.run(harness.application)
     await job.run(harness.application)

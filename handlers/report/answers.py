@@ -267,9 +267,7 @@ def _settle_photos(update: Update, context: BotContext, refused: int) -> bool:
     last = context.services.photo_bursts.get(chat_id)
     context.services.photo_bursts[chat_id] = (draft_id, now)
     in_burst = (
-        last is not None
-        and last[0] == draft_id
-        and now - last[1] < timedelta(seconds=ALBUM_SETTLE)
+        last is not None and last[0] == draft_id and now - last[1] < timedelta(seconds=ALBUM_SETTLE)
     )
     if not message.media_group_id and not in_burst:
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
@@ -25,12 +26,18 @@ from presentation.export import write_reports_csv
 from presentation.i18n import Translator
 from presentation.render import local_time
 from storage.catalogue import all_catalogues, seed_catalogues
-from storage.db import Database
+from storage.db import Database, DatabaseUnusable, Unusable
 from storage.export import iterate_export_rows
 from storage.members import create_invite
 from storage.units import all_units, get_unit, upsert_units
 
 MAX_PROBLEMS_SHOWN = 50
+# What to tell the administrator when the database cannot be used, by reason.
+UNUSABLE_MESSAGES = {
+    Unusable.READ_ONLY: "cli.db_read_only",
+    Unusable.CORRUPT: "cli.db_corrupt",
+    Unusable.NOT_A_DATABASE: "cli.db_not_a_database",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,27 +73,60 @@ def main(
     err: TextIO = sys.stderr,
 ) -> int:
     """Parse the command line and run one command; returns the exit status."""
-    args = _parser().parse_args(argv)
-    # The one clock, for every timestamp a command writes (tests hand in their own).
-    args.clock = clock or SystemClock()
-    command = args.command or "run"
+    # Everything the bot and its commands create (the database folder, the database and
+    # its -wal and -shm, CSV exports) holds members' names, Telegram ids, report texts
+    # and positions: readable by its owner only, whatever umask the shell or the
+    # service manager gave. Restored on return for callers in the same process (tests).
+    previous_umask = os.umask(0o077)
     try:
-        settings = load_settings(environ, env_file, require_token=command in ("run", "invite"))
-    except SettingsError as error:
-        print(f"error: {error}", file=err)
-        return 2
-    translator = Translator.load(settings.language)
-    if command == "run":
-        return run_bot(settings)
-    runner = {"units": import_units, "invite": make_invite, "export": export_reports}[command]
-    return asyncio.run(runner(args, settings, translator, request, out, err))
+        args = _parser().parse_args(argv)
+        # The one clock, for every timestamp a command writes (tests hand in their own).
+        args.clock = clock or SystemClock()
+        command = args.command or "run"
+        try:
+            settings = load_settings(environ, env_file, require_token=command in ("run", "invite"))
+        except SettingsError as error:
+            print(f"error: {error}", file=err)
+            return 2
+        translator = Translator.load(settings.language)
+        if command == "run":
+            return run_bot(settings, err)
+        runner = {"units": import_units, "invite": make_invite, "export": export_reports}[command]
+        try:
+            return asyncio.run(runner(args, settings, translator, request, out, err))
+        except DatabaseUnusable as error:
+            print(_unusable_message(error, settings, translator), file=err)
+            return 1
+    finally:
+        os.umask(previous_umask)
 
 
-def run_bot(settings: Settings) -> int:
-    """Poll Telegram until stopped."""
+def _unusable_message(error: DatabaseUnusable, settings: Settings, t: Translator) -> str:
+    """Why the database cannot be used and what to do, in the deployment's language."""
+    key = UNUSABLE_MESSAGES[error.reason]
+    return t.plain(settings.language, key, path=error.path, error=error.detail)
+
+
+async def _check_database(settings: Settings) -> None:
+    """Open the database once and close it: raises ``DatabaseUnusable`` if it cannot be used."""
+    db = Database(settings.db_path)
+    await db.open()
+    await db.close()
+
+
+def run_bot(settings: Settings, err: TextIO | None = None) -> int:
+    """Poll Telegram until stopped; refuse at once a database that cannot be used."""
     from bot.app import build_application, configure_logging
 
+    err = err or sys.stderr
     configure_logging(settings.token)
+    # The Application opens the database only once polling has begun, where a refusal
+    # would end in a traceback among python-telegram-bot's logs: check it first.
+    try:
+        asyncio.run(_check_database(settings))
+    except DatabaseUnusable as error:
+        print(_unusable_message(error, settings, Translator.load(settings.language)), file=err)
+        return 1
     application = build_application(settings)
     try:
         application.run_polling(allowed_updates=Update.ALL_TYPES)

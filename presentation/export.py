@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import AsyncIterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -131,8 +132,12 @@ async def write_reports_csv(
     count = 0
     try:
         # Blocking but buffered writes: only the command line exports, and its event
-        # loop has nothing else to run meanwhile.
-        with partial.open("w", encoding="utf-8-sig", newline="") as handle:
+        # loop has nothing else to run meanwhile. Readable by its owner only from the
+        # moment it exists, whatever the umask: it holds names, places and what was
+        # reported. fchmod covers a partial file an interrupted export left looser.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
+            os.fchmod(handle.fileno(), 0o600)
             writer = csv.writer(handle)
             writer.writerow(export.header())
             async for row in rows:

@@ -8,12 +8,18 @@ per transaction instead of one per statement, which is most of what a write cost
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
+import os
 import sqlite3
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -24,6 +30,7 @@ from domain.clock import Clock, SystemClock
 
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Another process (the bot and an admin command, or two commands) may hold the file
 # while this one switches it to WAL; SQLite answers "locked" at once there, without
@@ -106,6 +113,40 @@ async def _in_thread(connection: aiosqlite.Connection, work: Callable[[], T]) ->
     return cast(T, await connection._execute(work))  # type: ignore[no-untyped-call]
 
 
+class Unusable(StrEnum):
+    """Why a database file cannot be used."""
+
+    READ_ONLY = "read_only"
+    CORRUPT = "corrupt"
+    NOT_A_DATABASE = "not_a_database"
+
+
+class DatabaseUnusable(Exception):
+    """The database cannot be trusted with members' reports; nothing in it was changed.
+
+    ``detail`` is what SQLite or the system said, for the administrator.
+    """
+
+    def __init__(self, path: Path, reason: Unusable, detail: str) -> None:
+        super().__init__(f"{path}: {reason.value} ({detail})")
+        self.path = path
+        self.reason = reason
+        self.detail = detail
+
+
+# SQLite's answers (primary result codes) that mean the file itself cannot be used.
+# CANTOPEN at this point is the folder refusing the -wal, -shm or -journal beside it.
+_UNUSABLE_CODES = {
+    sqlite3.SQLITE_READONLY: Unusable.READ_ONLY,
+    sqlite3.SQLITE_CANTOPEN: Unusable.READ_ONLY,
+    sqlite3.SQLITE_PERM: Unusable.READ_ONLY,
+    sqlite3.SQLITE_CORRUPT: Unusable.CORRUPT,
+    sqlite3.SQLITE_NOTADB: Unusable.NOT_A_DATABASE,
+}
+_REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS)
+_WAL_SUFFIXES = ("-wal", "-shm")
+
+
 class Database:
     """Owns the connections; every write runs in BEGIN IMMEDIATE … COMMIT, one at a time."""
 
@@ -123,12 +164,15 @@ class Database:
         self.counts: Counter[str] = Counter()
 
     async def open(self, migrations: Iterable[Migration] | None = None) -> None:
-        """Create the file and its folder if needed, set pragmas, apply migrations.
+        """Create the file and its folder if needed, check, set pragmas, apply migrations.
 
-        On any failure every connection opened so far is closed again: aiosqlite's
-        worker threads would otherwise keep a process that should exit alive.
+        Raises ``DatabaseUnusable``, having changed nothing, if the file cannot be
+        written, is damaged or is not a database: the bot would otherwise start, take
+        members' answers and lose them. On any failure every connection opened so far
+        is closed again: aiosqlite's worker threads would otherwise keep a process that
+        should exit alive.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._create_privately()
         try:
             self._writer = await self._connect()
             await _in_thread(self._writer, self._prepare_writer)
@@ -168,8 +212,88 @@ class Database:
             raise
         return connection
 
+    def _create_privately(self) -> None:
+        """Make missing folders 0700 and a missing file 0600, whatever the umask.
+
+        The database holds names, Telegram ids, report texts and positions: created with
+        these modes, it is never readable by other local users, not even for a moment.
+        An empty file is a valid, empty database. Existing folders are left as they are:
+        the path may point into a folder shared with other things.
+        """
+        missing = []
+        folder = self.path.parent
+        while not folder.exists() and folder != folder.parent:
+            missing.append(folder)
+            folder = folder.parent
+        try:
+            for folder in reversed(missing):
+                folder.mkdir(mode=0o700, exist_ok=True)
+            if self.path.is_dir():
+                raise DatabaseUnusable(self.path, Unusable.NOT_A_DATABASE, "a folder")
+            with suppress(FileExistsError):  # there already, or another process made it
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError as error:
+            if error.errno in _REFUSED:
+                detail = error.strerror or str(error)
+                raise DatabaseUnusable(self.path, Unusable.READ_ONLY, detail) from error
+            raise
+
+    def _check_usable(self, connection: sqlite3.Connection) -> None:
+        """Refuse a file that is not a database, is damaged, or cannot be written.
+
+        Nothing reaches the file: the write that proves it can be written is rolled back.
+        """
+        try:
+            # The first problem is enough for the administrator; the others follow in
+            # the same row after a "*** in database main ***" line.
+            rows = connection.execute("PRAGMA quick_check").fetchall()
+            problems = [
+                line
+                for row in rows
+                for line in str(row[0]).splitlines()
+                if line.strip() and not line.startswith("***")
+            ]
+            if problems != ["ok"]:
+                raise DatabaseUnusable(self.path, Unusable.CORRUPT, (problems or [""])[0])
+            # BEGIN IMMEDIATE alone succeeds on a read-only file in WAL mode (SQLite
+            # 3.40 does); writing a page, even with the value it already has, is what
+            # SQLite refuses there.
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+                connection.execute(f"PRAGMA user_version={version}")
+            finally:
+                self._rollback(connection)
+        except sqlite3.DatabaseError as error:
+            code = getattr(error, "sqlite_errorcode", None)
+            reason = None if code is None else _UNUSABLE_CODES.get(code & 0xFF)
+            if reason is None:
+                raise
+            raise DatabaseUnusable(self.path, reason, str(error)) from error
+
+    def _make_private(self) -> None:
+        """Take group and other permissions off the file and its -wal and -shm.
+
+        Earlier versions left them 0644, readable by every local user: an upgraded
+        deployment is tightened the first time it opens. SQLite gives a new -wal or
+        -shm the file's own mode, so they follow.
+        """
+        for path in (self.path, *(self.path.with_name(self.path.name + s) for s in _WAL_SUFFIXES)):
+            try:
+                mode = stat.S_IMODE(path.stat().st_mode)
+                if mode & 0o077:
+                    path.chmod(mode & ~0o077)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                log.warning("cannot make %s private to its owner: %s", path, error.strerror)
+
     def _prepare_writer(self) -> None:
         connection = self._require(self._writer)._conn
+        self._check_usable(connection)
+        # Only once the file is known to be this bot's database: a mistyped
+        # BOT_DB_PATH must not change the mode of some other file.
+        self._make_private()
         deadline = time.monotonic() + WAL_SWITCH_PATIENCE
         while True:
             try:

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 from telegram.request import BaseRequest
 
@@ -117,6 +117,7 @@ async def _check_database(settings: Settings) -> None:
 def run_bot(settings: Settings, err: TextIO | None = None) -> int:
     """Poll Telegram until stopped; refuse at once a database that cannot be used."""
     from bot.app import build_application, configure_logging
+    from handlers.inbox import ALLOWED_UPDATES
 
     err = err or sys.stderr
     configure_logging(settings.token)
@@ -129,7 +130,8 @@ def run_bot(settings: Settings, err: TextIO | None = None) -> int:
         return 1
     application = build_application(settings)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        # Only what the bot handles: anything else would only be stored and skipped.
+        application.run_polling(allowed_updates=list(ALLOWED_UPDATES))
     except InvalidToken:
         # Its message carries the token itself: say what to do instead.
         translator = Translator.load(settings.language)

@@ -24,7 +24,7 @@ from domain.catalogue import default_catalogues
 from domain.clock import Clock, SystemClock
 from domain.settings import Settings
 from handlers import errors, gate, join, menu
-from handlers.alerts import render_carried_over
+from handlers.alerts import escalate_unreached, render_carried_over
 from handlers.context import BotApplication, BotContext, Services, services_of
 from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
 from handlers.outbox import OutboxSender
@@ -110,6 +110,8 @@ def build_application(
     )
     # Outbox rows queued by an older version carry no text; they are rendered on sending.
     services.outbox.legacy = lambda row: render_carried_over(services, row)
+    # An urgent alert that reached nobody at its level goes one level up, then to admins.
+    services.outbox.given_up = lambda row: escalate_unreached(services, row)
     application.bot_data["services"] = services
     register_handlers(application, translator)
     return application

@@ -1,30 +1,60 @@
-"""Who is told about a report: the nearest unit up the tree with someone allowed to know."""
+"""Who is told about a report: the nearest unit up the tree with someone allowed to know.
+
+Nobody is ever left out: when no unit up the tree has anyone who may receive an urgent
+alert, or none of them can be reached, the deployment's admins are.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from domain.access import Action, Actor, Allow, ReportRef, UnitTree, can
+from domain.access import ADMIN, Action, Actor, Allow, ReportRef, UnitTree, can
 from domain.models import Member
 
 
+def _allowed(member: Member, action: Action, tree: UnitTree, report: ReportRef) -> bool:
+    actor = Actor.of(member, active=member.active)
+    return isinstance(can(actor, action, tree, report=report), Allow)
+
+
 def nearest_recipients(
-    tree: UnitTree, report: ReportRef, candidates: Sequence[Member], action: Action
+    tree: UnitTree,
+    report: ReportRef,
+    candidates: Sequence[Member],
+    action: Action,
+    tried: Collection[int] = (),
 ) -> list[Member]:
     """Those of the nearest unit, from the report's up to the root, who may take the action.
 
-    The reporter is never among them (the access rules say nobody oversees their own
-    report), and a unit beside the chain is never asked: an alert goes up, not sideways.
+    Members in ``tried`` are passed over, so that after a whole level could not be
+    reached the next level up is chosen. The reporter is never among them (the access
+    rules say nobody oversees their own report), and a unit beside the chain is never
+    asked: an alert goes up, not sideways.
     """
     for code in (report.unit_code, *tree.ancestors(report.unit_code)):
         allowed = [
             member
             for member in candidates
             if member.unit_code == code
-            and isinstance(
-                can(Actor.of(member, active=member.active), action, tree, report=report), Allow
-            )
+            and member.id not in tried
+            and _allowed(member, action, tree, report)
         ]
         if allowed:
             return allowed
     return []
+
+
+def alert_recipients(
+    tree: UnitTree, report: ReportRef, candidates: Sequence[Member], tried: Collection[int] = ()
+) -> list[Member]:
+    """Who gets an urgent alert: the nearest level up, or else every admin not yet tried."""
+    found = nearest_recipients(tree, report, candidates, Action.RECEIVE_ALERTS, tried)
+    if found:
+        return found
+    return [
+        member
+        for member in candidates
+        if member.role == ADMIN
+        and member.id not in tried
+        and _allowed(member, Action.RECEIVE_ALERTS, tree, report)
+    ]

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from domain.access import ReportRef
 from domain.forms import FORMS
 from domain.models import Member, Unit
 from domain.outbox import Attachment, Document, Location, OutboxItem, Payload, Photos
 from domain.reporting import place_columns
+from domain.routing import alert_recipients
 from domain.values import decode_answers
 from handlers.context import Services
 from presentation.render import FormRenderer
-from storage.members import member_by_id
-from storage.outbox import OutboxRow
+from storage.members import member_by_id, overseers_and_tree
+from storage.outbox import OutboxRow, alert_recipient_ids, enqueue, outbox_status
 from storage.reports import get_report
 from storage.units import get_unit
 
 PURPOSE = "alert"
+log = logging.getLogger(__name__)
 
 
 def alert_key(report_id: int, recipient_id: int) -> str:
@@ -89,3 +93,37 @@ async def render_carried_over(services: Services, row: OutboxRow) -> Payload | N
         services, report.id, report.data, reporter, unit, report.submitted_at, [recipient]
     )
     return items[0].payload
+
+
+async def escalate_unreached(services: Services, row: OutboxRow) -> None:
+    """When an urgent alert has reached nobody at all, send it one level further up.
+
+    Called for an alert given up for good (the recipient blocked the bot, the chat is
+    gone). While any copy of the alert is sent or still being tried, nothing happens.
+    """
+    item = row.item
+    if item.purpose != PURPOSE or item.report_id is None:
+        return
+    status = await outbox_status(services.db, item.report_id, PURPOSE)
+    if status.get("sent") or status.get("pending"):
+        return
+    report = await get_report(services.db, item.report_id)
+    reporter = await member_by_id(services.db, report.member_id) if report else None
+    unit = await get_unit(services.db, report.unit_code) if report else None
+    if report is None or reporter is None or unit is None:
+        return
+    tree, overseers = await overseers_and_tree(services.db)
+    about = ReportRef(reporter.id, report.unit_code, report.status)
+    tried = set(await alert_recipient_ids(services.db, report.id))
+    recipients = alert_recipients(tree, about, overseers, tried)
+    if not recipients:
+        log.error("urgent alert for report %s reached nobody, and nobody is left", report.id)
+        return
+    log.warning(
+        "urgent alert for report %s reached nobody; sent on to %d more", report.id,
+        len(recipients),
+    )  # fmt: skip
+    items = alert_items(
+        services, report.id, report.data, reporter, unit, report.submitted_at, recipients
+    )
+    await enqueue(services.db, items)

@@ -35,6 +35,9 @@ PER_CHAT_INTERVAL = 1.0
 # clock was set back.
 LONGEST_WAIT = timedelta(hours=2)
 
+# Rounds of sending for one report: each may add the next level up of an urgent alert.
+MAX_ROUNDS = 16
+
 LegacyRenderer = Callable[[OutboxRow], Awaitable[Payload | None]]
 
 
@@ -105,6 +108,8 @@ class OutboxSender:
         self.clock = clock
         self.pacer = pacer or Pacer()
         self.legacy = legacy
+        # Told of every message given up for good (an alert then goes one level up).
+        self.given_up: Callable[[OutboxRow], Awaitable[None]] | None = None
         self._claimed: set[int] = set()
         self._draining = False
         # When each failed row is due again, on the monotonic clock: a wall clock set back
@@ -127,8 +132,27 @@ class OutboxSender:
             self._draining = False
 
     async def send_for_report(self, bot: Bot, report_id: int) -> int:
-        """Send a report's pending messages now, whatever their time; returns how many went."""
-        return await self._send_all(bot, await due_messages(self.db, report_id=report_id))
+        """Send a report's pending messages now, whatever their time; returns how many went.
+
+        Messages a failure adds on the way (an alert that reached nobody goes one level
+        up) are sent too; one that failed and waits for a retry is not tried again here.
+        """
+        sent, tried = 0, set[int]()
+        for _ in range(MAX_ROUNDS):
+            rows = [
+                row
+                for row in await due_messages(self.db, report_id=report_id)
+                if row.id not in tried
+            ]
+            if not rows:
+                break
+            tried.update(row.id for row in rows)
+            sent += await self._send_all(bot, rows)
+        return sent
+
+    async def pending_for_report(self, report_id: int) -> int:
+        """How many of a report's messages are still to be sent (retrying)."""
+        return len(await due_messages(self.db, report_id=report_id))
 
     async def _send_all(self, bot: Bot, rows: Iterable[OutboxRow]) -> int:
         mine = [row for row in rows if row.id not in self._claimed]
@@ -171,6 +195,8 @@ class OutboxSender:
         await mark_failed(self.db, row.id, str(error), retry_at)
         if retry_at is None:
             self._due_at.pop(row.id, None)
+            if self.given_up is not None:
+                await self.given_up(row)
         else:
             self._due_at[row.id] = self.clock.monotonic() + (retry_at - now).total_seconds()
         if retry_at is None:

@@ -195,3 +195,13 @@ async def earliest_due(db: Database) -> datetime | None:
         "SELECT min(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
     )
     return datetime.fromisoformat(row["due"]) if row and row["due"] else None
+
+
+async def alert_recipient_ids(db: Database, report_id: int) -> list[int]:
+    """Everyone a report's urgent alert was already meant for, whatever came of it."""
+    rows = await db.fetch_all(
+        "SELECT recipient_id FROM outbox WHERE report_id = ? AND purpose = 'alert'"
+        " AND recipient_id IS NOT NULL",
+        (report_id,),
+    )
+    return [row["recipient_id"] for row in rows]

@@ -47,7 +47,7 @@ async def test_alert_climbs_to_the_first_unit_up_with_supervisors(harness: Harne
 async def test_no_supervisor_at_all_is_said_plainly(harness: Harness) -> None:
     lan = await harness.join(501, "17464-X01")
     await submit_urgent(lan)
-    assert "Chưa báo được cho cán bộ phụ trách nào" in lan.last_text()
+    assert "Không liên lạc được với ai qua bot" in lan.last_text()
     assert deliveries(harness) == []
 
 
@@ -125,7 +125,7 @@ async def test_the_member_is_told_how_many_supervisors_really_got_the_alert(
     harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked", chat_id=900)
     harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked", chat_id=901)
     await submit_urgent(lan)
-    assert "Chưa báo được cho cán bộ phụ trách nào" in lan.last_text()
+    assert "Không liên lạc được với ai qua bot" in lan.last_text()
 
 
 async def test_a_supervisor_reporting_is_not_alerted_about_their_own_report(
@@ -176,3 +176,47 @@ async def test_images_sent_as_files_reach_supervisors_as_files(harness: Harness)
             "SELECT file_id, kind FROM report_photos ORDER BY position"
         ).fetchall()
     assert kinds == [("photo-1", "photo"), ("scan-1", "document")]
+
+
+async def test_a_reporter_who_is_the_only_supervisor_alerts_the_level_above(
+    harness: Harness,
+) -> None:
+    province = await harness.join(800, "40", Role.SUPERVISOR, "Tỉnh")
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    await submit_urgent(hung)
+    assert any("KHẨN CẤP" in c.text for c in province.calls() if c.method == "sendMessage")
+    assert "Đã báo ngay cho 1 cán bộ phụ trách" in hung.last_text()
+
+
+async def test_when_every_supervisor_has_blocked_the_bot_the_alert_goes_up(
+    harness: Harness,
+) -> None:
+    province = await harness.join(800, "40", Role.SUPERVISOR, "Tỉnh")
+    await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    await harness.join(901, "16702", Role.SUPERVISOR, "Hà")
+    lan = await harness.join(501, "16702-K01")
+    for chat in (900, 901):
+        harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked", chat_id=chat)
+    await submit_urgent(lan)
+    assert any("KHẨN CẤP" in c.text for c in province.calls() if c.method == "sendMessage")
+    assert "Đã báo ngay cho 1 cán bộ phụ trách" in lan.last_text()
+    assert deliveries(harness) == [(900, "failed", 1), (901, "failed", 1), (800, "sent", 1)]
+
+
+async def test_with_no_supervisor_anywhere_the_admins_get_the_alert(harness: Harness) -> None:
+    admin = await harness.join(950, "17464", Role.ADMIN, "Quản")  # another commune's
+    lan = await harness.join(501, "16702-K01")
+    await submit_urgent(lan)
+    assert any("KHẨN CẤP" in c.text for c in admin.calls() if c.method == "sendMessage")
+    assert "Đã báo ngay cho 1 cán bộ phụ trách" in lan.last_text()
+
+
+async def test_while_telegram_fails_the_member_is_told_the_bot_keeps_trying(
+    harness: Harness,
+) -> None:
+    await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
+    await submit_urgent(lan)
+    assert "bot vẫn đang tiếp tục gửi" in lan.last_text()
+    assert deliveries(harness) == [(900, "pending", 1)]

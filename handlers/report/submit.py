@@ -9,12 +9,12 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 
 from domain import flow
-from domain.access import Action, ReportRef
+from domain.access import ReportRef
 from domain.forms import Form
 from domain.models import Draft, ReportStatus
 from domain.outbox import OutboxItem
 from domain.reporting import new_report
-from domain.routing import nearest_recipients
+from domain.routing import alert_recipients
 from handlers.alerts import alert_items
 from handlers.context import BotContext, origin_of
 from handlers.report.prompts import send_prompt
@@ -43,7 +43,7 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
     if report.urgent:
         tree, overseers = await overseers_and_tree(context.db)
         about = ReportRef(member.id, member.unit_code, ReportStatus.SUBMITTED)
-        recipients = nearest_recipients(tree, about, overseers, Action.RECEIVE_ALERTS)
+        recipients = alert_recipients(tree, about, overseers)
         unit = await get_unit(context.db, member.unit_code)
         assert unit is not None
         submitted = context.services.clock.now()
@@ -66,9 +66,17 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
     await query.answer()
     key, delivered = "report.submitted", 0
     if report.urgent:
-        # Alerts first: they matter most, and the member is told how many really went.
-        delivered = await context.services.outbox.send_for_report(context.bot, result.report_id)
-        key = "report.submitted_urgent" if delivered else "report.submitted_urgent_nobody"
+        # Alerts first: they matter most, and the member is told the truth about them:
+        # how many really went, or that they are still being tried, or that nobody could
+        # be reached at all.
+        outbox = context.services.outbox
+        delivered = await outbox.send_for_report(context.bot, result.report_id)
+        if delivered:
+            key = "report.submitted_urgent"
+        elif await outbox.pending_for_report(result.report_id):
+            key = "report.submitted_urgent_retrying"
+        else:
+            key = "report.submitted_urgent_nobody"
     confirmation = t.html(lang, key, number=result.report_id, count=delivered)
     # The summary becomes the confirmation, its buttons gone: one call, not two. The
     # menu under the chat is persistent, so no new message is needed to bring it back.

@@ -35,6 +35,7 @@ from presentation.i18n import Translator
 from presentation.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
 from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database
+from storage.inbox import forget_handled
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,10 @@ async def _open_services(application: BotApplication) -> None:
             prune_updates, interval=timedelta(hours=6), first=timedelta(minutes=1),
             name="updates:prune",
         )  # fmt: skip
+        application.job_queue.run_repeating(
+            gate.retry_stalled_updates, interval=timedelta(minutes=1),
+            first=timedelta(minutes=1), name="inbox:retry",
+        )  # fmt: skip
 
 
 def _report_button(data: object) -> bool:
@@ -213,7 +218,9 @@ async def drain_outbox(context: BotContext) -> None:
 
 
 async def prune_updates(context: BotContext) -> None:
+    """Forget what Telegram can no longer send again: update keys, and the inbox's words."""
     await forget_old_updates(context.db)
+    await forget_handled(context.db, context.services.clock.now() - timedelta(days=2))
 
 
 class RedactToken(logging.Filter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -31,6 +32,15 @@ async def report_error(update: object, context: BotContext) -> None:
         # Telegram refuses a second answer to a query the handler already answered.
         with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
+    if isinstance(context.error, sqlite3.Error):
+        # Nothing of this update was saved (its transaction was rolled back whole): say
+        # so, and leave it new in the inbox to be handled again (handlers/inbox.py).
+        context.services.failed_updates.add(update.update_id)
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(
+                chat.id, context.t.html(context.settings.language, "error.not_saved")
+            )
+        return
     user = update.effective_user
     # An error handler gets a fresh context: find out again who this is.
     if user is not None:
@@ -39,5 +49,5 @@ async def report_error(update: object, context: BotContext) -> None:
         await context.bot.send_message(chat.id, context.t.html(context.language, "error.internal"))
         if context.member is not None:
             await show_where_member_is(context, chat.id)
-    except TelegramError:
+    except (TelegramError, sqlite3.Error):
         log.warning("could not tell chat %s about the error", chat.id, exc_info=True)

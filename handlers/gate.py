@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -10,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotApplication, BotContext, services_of
 from handlers.report.resume import show_where_member_is
-from storage.inbox import set_aside, unfinished
+from storage.inbox import close_superseded, set_aside, stalled, unfinished
 from storage.members import member_by_telegram_id
 from storage.sessions import open_session
 from storage.updates import (
@@ -87,3 +88,30 @@ async def handle_unfinished_updates(application: BotApplication) -> int:
     # Written now, so that Telegram sending any of them again finds them handled.
     await services.db.flush_deferred()
     return handled
+
+
+# An update whose change could not be saved is handled again after this long.
+STALLED_RETRY_AFTER = timedelta(minutes=1)
+
+
+async def retry_stalled_updates(context: BotContext) -> None:
+    """Job: handle again updates whose change could not be saved (the database failed).
+
+    The member was told it was not saved. If they have sent anything since, they have
+    moved on (or sent it again), and the old update is closed instead.
+    """
+    services = context.services
+    before = services.clock.now() - STALLED_RETRY_AFTER
+    for left in await stalled(services.db, before):
+        if left.update_id in services.processor.in_flight:
+            continue
+        if left.superseded:
+            await close_superseded(services.db, left.update_id)
+            continue
+        try:
+            update = Update.de_json(left.payload, context.bot)
+        except Exception:  # an update that cannot be read is set aside, never retried
+            await set_aside(services.db, left.update_id, "unreadable update")
+            continue
+        log.info("handling update %s again after a failure to save it", left.update_id)
+        await services.processor.submit(update, context.application.process_update(update))

@@ -126,6 +126,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._running = asyncio.BoundedSemaphore(limit)
         self._last: dict[object, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.in_flight: set[int] = set()  # update ids taken in and not yet handled
 
     async def initialize(self) -> None:
         return None
@@ -147,6 +148,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         task = asyncio.create_task(self._run(update, coroutine, before, mine, key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if isinstance(update, Update):
+            update_id = update.update_id
+            self.in_flight.add(update_id)
+            task.add_done_callback(lambda _: self.in_flight.discard(update_id))
         return task
 
     async def _run(

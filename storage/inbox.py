@@ -96,3 +96,38 @@ async def forget_handled(db: Database, before: datetime) -> int:
             ).rowcount
         )
     )
+
+
+@dataclass(frozen=True)
+class Stalled:
+    """An update left unfinished (its change could not be saved), and whether the member
+    has sent anything since, which makes handling it again wrong."""
+
+    update_id: int
+    payload: dict[str, Any]
+    superseded: bool
+
+
+async def stalled(db: Database, received_before: datetime) -> list[Stalled]:
+    """Unfinished updates received before a moment, oldest first."""
+    rows = await db.fetch_all(
+        "SELECT i.update_id, i.payload, EXISTS ("
+        "   SELECT 1 FROM inbox later WHERE later.chat_id = i.chat_id"
+        "   AND later.update_id > i.update_id) AS superseded"
+        " FROM inbox i WHERE i.state = 'new' AND i.received_at < ? ORDER BY i.update_id",
+        (received_before.isoformat(),),
+    )
+    return [
+        Stalled(row["update_id"], json.loads(row["payload"]), bool(row["superseded"]))
+        for row in rows
+    ]
+
+
+async def close_superseded(db: Database, update_id: int) -> None:
+    """An unfinished update the member has since moved past: never handle it again."""
+    await db.write(
+        lambda tx: tx.execute(
+            "UPDATE inbox SET state = 'done', last_error = 'superseded' WHERE update_id = ?",
+            (update_id,),
+        )
+    )

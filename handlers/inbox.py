@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
 from storage.db import Database
-from storage.inbox import InboxState, mark_done, receive, set_aside
+from storage.inbox import InboxState, known_states, mark_done, record_arrivals
 from storage.updates import mark_answered
 
 log = logging.getLogger(__name__)
@@ -40,30 +41,78 @@ def placeholder(update_id: int) -> dict[str, Any]:
 
 
 class Receiver:
-    """Writes each batch to the inbox; hands on only what is new and readable."""
+    """Writes each batch to the inbox; hands on only what is new and readable.
+
+    The write is queued on the database's writer, ahead of any change the batch's
+    updates will make, and not waited for here: handling starts at once. The next
+    getUpdates, which confirms the batch to Telegram, waits for it (``settled``).
+    """
 
     def __init__(self, db: Database, decode: Callable[[dict[str, Any]], object]) -> None:
         self.db = db
         self.decode = decode
+        self._receipt: asyncio.Future[None] | None = None
 
     async def take(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        arrivals = await receive(self.db, payloads)
+        known = await known_states(self.db, [int(p["update_id"]) for p in payloads])
         handed: list[dict[str, Any]] = []
-        for arrival in arrivals:
-            if arrival.state is not InboxState.NEW:
-                handed.append(placeholder(arrival.update_id))  # handled before
+        fresh: list[dict[str, Any]] = []
+        unreadable: dict[int, str] = {}
+        for payload in payloads:
+            update_id = int(payload["update_id"])
+            state = known.get(update_id)
+            if state is not None and state is not InboxState.NEW:
+                handed.append(placeholder(update_id))  # handled before
                 continue
+            fresh.append(payload)
             try:
-                self.decode(arrival.payload)
-            except Exception as error:
+                self.decode(payload)
+            except Exception as error:  # any failure to read sets it aside
                 # Logged once, by kind only: the payload holds members' words.
-                reason = f"{type(error).__name__}: unreadable update"
-                await set_aside(self.db, arrival.update_id, reason)
-                log.error("update %s set aside: %s", arrival.update_id, type(error).__name__)
-                handed.append(placeholder(arrival.update_id))
+                unreadable[update_id] = f"{type(error).__name__}: unreadable update"
+                log.error("update %s set aside: %s", update_id, type(error).__name__)
+                handed.append(placeholder(update_id))
                 continue
-            handed.append(arrival.payload)
+            # Received before and never finished (the process died): handled now.
+            handed.append(payload)
+        if fresh:
+            # Started before any task handling these updates, so it reaches the writer
+            # (which runs transactions in order) first.
+            recording = asyncio.ensure_future(self._write_down(fresh, unreadable))
+            earlier = self._receipt
+            if earlier is None or earlier.done():
+                self._receipt = recording
+            else:
+                self._receipt = asyncio.ensure_future(_after(earlier, recording))
         return handed
+
+    async def _write_down(self, payloads: list[dict[str, Any]], unreadable: dict[int, str]) -> None:
+        """Write a batch down, trying until it is: until then Telegram is told nothing."""
+        delay = 0.5
+        while True:
+            try:
+                await record_arrivals(self.db, payloads, unreadable)
+                return
+            except sqlite3.Error as error:
+                log.error(
+                    "could not write down %d update(s); trying again: %s", len(payloads), error
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def settled(self) -> None:
+        """Wait until every batch taken so far is written down."""
+        if self._receipt is not None:
+            receipt = self._receipt
+            await receipt
+            if self._receipt is receipt:
+                self._receipt = None
+
+
+async def _after(earlier: asyncio.Future[None], recording: asyncio.Future[None]) -> None:
+    """Done when both the earlier receipts and this one are."""
+    await earlier
+    await recording
 
 
 class InboxRequest(BaseRequest):
@@ -93,10 +142,14 @@ class InboxRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        receiver = self.receiver()
+        if receiver is not None and url.endswith("/getUpdates"):
+            # This call confirms the batches before it to Telegram: only once they are
+            # written down (while the database cannot be written, this waits).
+            await receiver.settled()
         status, body = await self.inner.do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
-        receiver = self.receiver()
         if status != 200 or not url.endswith("/getUpdates") or receiver is None:
             return status, body
         answer = json.loads(body)

@@ -18,15 +18,6 @@ class InboxState(StrEnum):
     SET_ASIDE = "set_aside"  # could not be read; kept for an admin, never handled
 
 
-@dataclass(frozen=True)
-class Arrival:
-    """An update as received, and what the inbox knew of it before."""
-
-    update_id: int
-    payload: dict[str, Any]
-    state: InboxState  # NEW for one never seen before
-
-
 def _chat_of(payload: dict[str, Any]) -> int | None:
     for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
         content = payload.get(kind)
@@ -39,29 +30,46 @@ def _chat_of(payload: dict[str, Any]) -> int | None:
     return None
 
 
-async def receive(db: Database, payloads: Sequence[dict[str, Any]]) -> list[Arrival]:
-    """Write a batch of updates down in one transaction; say which were seen before."""
+async def known_states(db: Database, update_ids: Sequence[int]) -> dict[int, InboxState]:
+    """What the inbox already knows of these updates (a quick read: a key lookup each)."""
 
-    def write(tx: Tx) -> list[Arrival]:
-        arrivals = []
+    def read(tx: Tx) -> dict[int, InboxState]:
+        rows = tx.all(
+            "SELECT update_id, state FROM inbox WHERE update_id IN"
+            " (SELECT value FROM json_each(?))",
+            (json.dumps(list(update_ids)),),
+        )
+        return {row["update_id"]: InboxState(row["state"]) for row in rows}
+
+    return await db.read(read, quick=True)
+
+
+async def record_arrivals(
+    db: Database, payloads: Sequence[dict[str, Any]], set_aside: dict[int, str]
+) -> None:
+    """Write a batch of updates down in one transaction; those in ``set_aside`` as such."""
+
+    def write(tx: Tx) -> None:
         for payload in payloads:
             update_id = int(payload["update_id"])
-            cursor = tx.execute(
-                "INSERT OR IGNORE INTO inbox (update_id, chat_id, payload, received_at)"
-                " VALUES (?, ?, ?, ?)",
-                (update_id, _chat_of(payload), json.dumps(payload), tx.now.isoformat()),
+            reason = set_aside.get(update_id)
+            tx.execute(
+                "INSERT OR IGNORE INTO inbox"
+                " (update_id, chat_id, payload, received_at, state, last_error)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    update_id,
+                    _chat_of(payload),
+                    json.dumps(payload),
+                    tx.now.isoformat(),
+                    InboxState.SET_ASIDE.value if reason else InboxState.NEW.value,
+                    reason,
+                ),
             )
-            if cursor.rowcount:
-                state = InboxState.NEW
-            else:
-                row = tx.one("SELECT state FROM inbox WHERE update_id = ?", (update_id,))
-                state = InboxState(row["state"]) if row else InboxState.NEW
-                # Seen before and still new: handled now, as it was never finished.
-                state = InboxState.DONE if state is not InboxState.NEW else InboxState.NEW
-            arrivals.append(Arrival(update_id, payload, state))
-        return arrivals
 
-    return await db.write(write)
+    # A receipt needs to survive the process, which it does without an fsync of its own:
+    # the change each update then makes is committed in full, and takes it to disk too.
+    await db.write(write, until_power_loss=True)
 
 
 async def set_aside(db: Database, update_id: int, reason: str) -> None:

@@ -27,6 +27,7 @@ async def deliver_while_locked(
     update_id = next(harness._update_ids)  # in sequence, as Telegram numbers them
     payload: dict[str, Any] = {"update_id": update_id, "message": person._message(text=text)}
     [handed] = await services.receiver.take([payload])
+    await services.receiver.settled()  # written down, as before Telegram is told
     other = sqlite3.connect(harness.db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     before = len(harness.telegram.calls)

@@ -21,7 +21,7 @@ from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
 from storage.db import Database
-from storage.inbox import InboxState, known_states, mark_done, record_arrivals
+from storage.inbox import mark_done, record_arrivals
 from storage.updates import mark_answered
 
 log = logging.getLogger(__name__)
@@ -54,17 +54,14 @@ class Receiver:
         self._receipt: asyncio.Future[None] | None = None
 
     async def take(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        known = await known_states(self.db, [int(p["update_id"]) for p in payloads])
+        # One received before (Telegram sends it again after a restart) is handed on all
+        # the same: if it was handled, its once-key makes the gate drop it; if not, it is
+        # handled now.
         handed: list[dict[str, Any]] = []
-        fresh: list[dict[str, Any]] = []
+        fresh = list(payloads)
         unreadable: dict[int, str] = {}
         for payload in payloads:
             update_id = int(payload["update_id"])
-            state = known.get(update_id)
-            if state is not None and state is not InboxState.NEW:
-                handed.append(placeholder(update_id))  # handled before
-                continue
-            fresh.append(payload)
             try:
                 self.decode(payload)
             except Exception as error:  # any failure to read sets it aside
@@ -73,7 +70,6 @@ class Receiver:
                 log.error("update %s set aside: %s", update_id, type(error).__name__)
                 handed.append(placeholder(update_id))
                 continue
-            # Received before and never finished (the process died): handled now.
             handed.append(payload)
         if fresh:
             # Started before any task handling these updates, so it reaches the writer

@@ -30,20 +30,6 @@ def _chat_of(payload: dict[str, Any]) -> int | None:
     return None
 
 
-async def known_states(db: Database, update_ids: Sequence[int]) -> dict[int, InboxState]:
-    """What the inbox already knows of these updates (a quick read: a key lookup each)."""
-
-    def read(tx: Tx) -> dict[int, InboxState]:
-        rows = tx.all(
-            "SELECT update_id, state FROM inbox WHERE update_id IN"
-            " (SELECT value FROM json_each(?))",
-            (json.dumps(list(update_ids)),),
-        )
-        return {row["update_id"]: InboxState(row["state"]) for row in rows}
-
-    return await db.read(read, quick=True)
-
-
 async def record_arrivals(
     db: Database, payloads: Sequence[dict[str, Any]], set_aside: dict[int, str]
 ) -> None:

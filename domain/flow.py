@@ -13,7 +13,7 @@ from typing import Any
 from domain.fields import Accept, Keep, Outcome, Reject, Switch
 from domain.forms import SUMMARY_STEP, Field, Form
 from domain.models import Draft
-from domain.values import Value, decode_answers, encode
+from domain.values import encode
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,3 @@ def repair(form: Form, draft: Draft) -> Change | None:
     if draft.step == SUMMARY_STEP or form.field(draft.step) is not None:
         return None
     return Change(draft.data, _after(form, draft.data, SUMMARY_STEP))
-
-
-def answers(form: Form, draft: Draft) -> dict[str, Value | None]:
-    """The draft's answers, typed."""
-    return decode_answers(form, draft.data)

@@ -132,22 +132,6 @@ class Report:
 
 
 @dataclass(frozen=True)
-class ExportRow:
-    report: Report
-    reporter_name: str
-    unit_name: str
-    photo_count: int
-
-
-@dataclass(frozen=True)
-class AlertDelivery:
-    id: int
-    report_id: int
-    recipient: Member
-    attempts: int
-
-
-@dataclass(frozen=True)
 class ExportedReport:
     """One report as the CSV export shows it: its columns and names, not the answers."""
 

@@ -8,15 +8,6 @@ from domain.models import CatalogueItem
 from storage.db import Database, Tx
 
 
-async def catalogue_items(db: Database, kind: str) -> list[CatalogueItem]:
-    rows = await db.fetch_all(
-        "SELECT kind, code, name_vi, name_en FROM catalogue_items"
-        " WHERE kind = ? AND active = 1 ORDER BY position",
-        (kind,),
-    )
-    return [CatalogueItem(r["kind"], r["code"], r["name_vi"], r["name_en"]) for r in rows]
-
-
 async def all_catalogues(db: Database) -> dict[str, list[CatalogueItem]]:
     """Every active catalogue item, by kind, in one read."""
     rows = await db.fetch_all(

@@ -190,13 +190,6 @@ async def outbox_status(db: Database, report_id: int, purpose: str) -> dict[str,
     return {row["status"]: row["n"] for row in rows}
 
 
-async def earliest_due(db: Database) -> datetime | None:
-    row = await db.fetch_one(
-        "SELECT min(next_attempt_at) AS due FROM outbox WHERE status = 'pending'"
-    )
-    return datetime.fromisoformat(row["due"]) if row and row["due"] else None
-
-
 async def alert_recipient_ids(db: Database, report_id: int) -> list[int]:
     """Everyone a report's urgent alert was already meant for, whatever came of it."""
     rows = await db.fetch_all(

@@ -4,7 +4,9 @@ import sqlite3
 from datetime import timedelta
 
 from botapi_sim.driver import Harness
-from domain.models import Role
+from domain.models import ReportStatus, Role
+from storage.members import member_by_telegram_id
+from storage.reports import get_report, report_events
 from tests.flows import draft_row, to_place_step, walk_incident
 
 
@@ -383,3 +385,16 @@ async def test_fifty_photos_in_albums_get_one_answer(harness: Harness) -> None:
         "Đã nhận 10/10 ảnh. Gửi thêm, hoặc bấm Xong.\n"
         "Không nhận thêm 40 ảnh: mỗi báo cáo giữ tối đa 10 ảnh."
     ]
+
+
+async def test_a_submitted_report_has_its_status_and_its_first_event(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await walk_incident(lan)
+    await lan.tap("Gửi báo cáo")
+    report = await get_report(harness.db, 1)
+    assert report is not None and report.status is ReportStatus.SUBMITTED
+    assert report.alert_state is None  # not urgent
+    events = await report_events(harness.db, 1)
+    member = await member_by_telegram_id(harness.db, 501)
+    assert member is not None
+    assert [(e.event, e.actor_id, e.at) for e in events] == [("submitted", member.id, harness.now)]

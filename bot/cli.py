@@ -18,6 +18,15 @@ from telegram.request import BaseRequest
 
 from domain.catalogue import default_catalogues
 from domain.clock import Clock, SystemClock
+from domain.deadlines import (
+    Period,
+    ReportKind,
+    Rule,
+    format_offset,
+    parse_due,
+    parse_remind,
+    parse_weekday,
+)
 from domain.invites import hash_invite_code, invite_link, new_invite_code, parse_expiry
 from domain.models import Role, Unit
 from domain.settings import Settings, SettingsError, load_settings
@@ -27,6 +36,7 @@ from presentation.i18n import Translator
 from presentation.render import local_time
 from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database, DatabaseUnusable, Unusable
+from storage.deadlines import active_rules, add_rule, remove_rule
 from storage.export import iterate_export_rows
 from storage.members import create_invite
 from storage.units import all_units, get_unit, upsert_units
@@ -59,6 +69,21 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, type=Path)
     export.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
     export.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+
+    deadlines = commands.add_parser("deadlines", help="set when reports are due")
+    deadline_commands = deadlines.add_subparsers(dest="deadlines_command", required=True)
+    add = deadline_commands.add_parser("add", help="add a rule; prints its number")
+    add.add_argument("--unit", required=True, help="the rule covers this unit and all below it")
+    add.add_argument("--kind", required=True, help="any, incident or activity")
+    add.add_argument("--period", required=True, help="daily, weekly or monthly")
+    add.add_argument("--due", required=True, help="local time HH:MM")
+    add.add_argument("--weekday", help="weekly: mon..sun")
+    add.add_argument("--day", help="monthly: 1-28")
+    add.add_argument("--count", default="1", help="reports that meet it (default 1)")
+    add.add_argument("--remind", default="", help="before the due time, e.g. 24h,2h,30m")
+    deadline_commands.add_parser("list", help="the rules in force")
+    remove = deadline_commands.add_parser("remove", help="take a rule out of force")
+    remove.add_argument("number", help="the rule's number, as list shows it")
     return parser
 
 
@@ -91,7 +116,12 @@ def main(
         translator = Translator.load(settings.language)
         if command == "run":
             return run_bot(settings, err)
-        runner = {"units": import_units, "invite": make_invite, "export": export_reports}[command]
+        runner = {
+            "units": import_units,
+            "invite": make_invite,
+            "export": export_reports,
+            "deadlines": manage_deadlines,
+        }[command]
         try:
             return asyncio.run(runner(args, settings, translator, request, out, err))
         except DatabaseUnusable as error:
@@ -281,3 +311,120 @@ async def export_reports(
         await db.close()
     print(t.plain(lang, "cli.exported", count=count, path=args.out), file=out)
     return 0
+
+
+async def manage_deadlines(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Add, list or remove deadline rules; a bad argument is named and changes nothing."""
+    lang = settings.language
+    if args.deadlines_command == "add":
+        rule = _deadline_rule(args, t, lang, err)
+        if rule is None:
+            return 2
+    if not _database_exists(settings, t, err):
+        return 1
+    db = await _open(settings, args.clock)
+    try:
+        if args.deadlines_command == "add":
+            assert rule is not None
+            unit = await get_unit(db, rule.unit_code)
+            if unit is None:
+                print(t.plain(lang, "cli.unknown_unit", code=rule.unit_code), file=err)
+                return 1
+            number = await add_rule(db, rule)
+            shown = _describe_rule(t, lang, rule, unit.name)
+            print(t.plain(lang, "cli.deadline.added", number=number, rule=shown), file=out)
+            return 0
+        if args.deadlines_command == "remove":
+            if not args.number.isascii() or not args.number.isdigit():
+                print(t.plain(lang, "cli.deadline.bad_number", value=args.number), file=err)
+                return 2
+            if not await remove_rule(db, int(args.number)):
+                print(t.plain(lang, "cli.deadline.unknown", number=args.number), file=err)
+                return 1
+            print(t.plain(lang, "cli.deadline.removed", number=args.number), file=out)
+            return 0
+        rules = await active_rules(db)
+        names = {unit.code: unit.name for unit in await all_units(db)}
+    finally:
+        await db.close()
+    if not rules:
+        print(t.plain(lang, "cli.deadline.none"), file=out)
+    for rule in rules:
+        shown = _describe_rule(t, lang, rule, names.get(rule.unit_code, rule.unit_code))
+        print(t.plain(lang, "cli.deadline.line", number=rule.id, rule=shown), file=out)
+    return 0
+
+
+def _deadline_rule(args: argparse.Namespace, t: Translator, lang: str, err: TextIO) -> Rule | None:
+    """The rule the arguments describe, or None after saying which argument is wrong."""
+
+    def refuse(key: str, value: object = "") -> Rule | None:
+        print(t.plain(lang, key, value=value), file=err)
+        return None
+
+    kind = args.kind.strip().lower()
+    period = args.period.strip().lower()
+    if kind not in {k.value for k in ReportKind}:
+        return refuse("cli.deadline.bad_kind", args.kind)
+    if period not in {p.value for p in Period}:
+        return refuse("cli.deadline.bad_period", args.period)
+    due = parse_due(args.due)
+    if due is None:
+        return refuse("cli.deadline.bad_due", args.due)
+    weekday = month_day = None
+    if period == Period.WEEKLY:
+        if args.weekday is None:
+            return refuse("cli.deadline.weekday_needed")
+        weekday = parse_weekday(args.weekday)
+        if weekday is None:
+            return refuse("cli.deadline.bad_weekday", args.weekday)
+    elif args.weekday is not None:
+        return refuse("cli.deadline.weekday_unwanted")
+    if period == Period.MONTHLY:
+        if args.day is None:
+            return refuse("cli.deadline.day_needed")
+        if not (args.day.isascii() and args.day.isdigit() and 1 <= int(args.day) <= 28):
+            return refuse("cli.deadline.bad_day", args.day)
+        month_day = int(args.day)
+    elif args.day is not None:
+        return refuse("cli.deadline.day_unwanted")
+    if not (args.count.isascii() and args.count.isdigit() and 1 <= int(args.count) <= 100):
+        return refuse("cli.deadline.bad_count", args.count)
+    remind = parse_remind(args.remind, Period(period))
+    if remind is None:
+        return refuse("cli.deadline.bad_remind", args.remind)
+    return Rule(
+        0, args.unit.strip(), ReportKind(kind), Period(period), due, weekday, month_day,
+        int(args.count), remind,
+    )  # fmt: skip
+
+
+def _describe_rule(t: Translator, lang: str, rule: Rule, unit_name: str) -> str:
+    due = rule.due.strftime("%H:%M")
+    if rule.period is Period.WEEKLY:
+        weekday = t.plain(lang, f"weekday.{rule.weekday}")
+        when = t.plain(lang, "cli.deadline.weekly", weekday=weekday, due=due)
+    elif rule.period is Period.MONTHLY:
+        when = t.plain(lang, "cli.deadline.monthly", day=rule.month_day, due=due)
+    else:
+        when = t.plain(lang, "cli.deadline.daily", due=due)
+    remind = ", ".join(format_offset(o) for o in rule.remind) or t.plain(
+        lang, "cli.deadline.no_reminder"
+    )
+    return t.plain(
+        lang,
+        "cli.deadline.rule",
+        unit=unit_name,
+        code=rule.unit_code,
+        kind=t.plain(lang, f"cli.deadline.kind.{rule.kind.value}"),
+        when=when,
+        count=rule.needed,
+        remind=remind,
+    )

@@ -164,7 +164,7 @@ def parse_remind(text: str, period: Period) -> tuple[timedelta, ...] | None:
 def format_offset(offset: timedelta) -> str:
     """An offset as the admin types it: "24h", "30m", "2d"."""
     minutes = int(offset.total_seconds() // 60)
-    if minutes % 1440 == 0:
+    if minutes % 1440 == 0 and minutes >= 2 * 1440:  # "24h" reads better than "1d"
         return f"{minutes // 1440}d"
     if minutes % 60 == 0:
         return f"{minutes // 60}h"

@@ -22,6 +22,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from domain.catalogue import default_catalogues
 from domain.clock import Clock, SystemClock
+from domain.holidays_csv import default_holidays
 from domain.settings import Settings
 from handlers import errors, gate, join, menu
 from handlers.alerts import escalate_unreached, render_carried_over
@@ -35,6 +36,7 @@ from presentation.i18n import Translator
 from presentation.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
 from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database
+from storage.holidays import seed_holidays
 from storage.inbox import forget_handled
 from storage.updates import forget_old_updates
 
@@ -167,6 +169,7 @@ async def _open_services(application: BotApplication) -> None:
     await services.db.open()
     for kind in await seed_catalogues(services.db, default_catalogues()):
         log.info("loaded the default %s catalogue", kind)
+    await seed_holidays(services.db, default_holidays())
     services.catalogues = await all_catalogues(services.db)
     await set_command_menus(application, services.translator)
     if resumed := await gate.resume_interrupted_updates(application):

@@ -27,6 +27,13 @@ from domain.deadlines import (
     parse_remind,
     parse_weekday,
 )
+from domain.holidays_csv import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    default_holidays,
+    parse_holidays_csv,
+    shown_day,
+)
 from domain.invites import hash_invite_code, invite_link, new_invite_code, parse_expiry
 from domain.models import Role, Unit
 from domain.settings import Settings, SettingsError, load_settings
@@ -38,6 +45,7 @@ from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database, DatabaseUnusable, Unusable
 from storage.deadlines import active_rules, add_rule, remove_rule
 from storage.export import iterate_export_rows
+from storage.holidays import all_holidays, holidays_between, replace_holidays, seed_holidays
 from storage.members import create_invite
 from storage.units import all_units, get_unit, upsert_units
 
@@ -84,6 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     deadline_commands.add_parser("list", help="the rules in force")
     remove = deadline_commands.add_parser("remove", help="take a rule out of force")
     remove.add_argument("number", help="the rule's number, as list shows it")
+
+    holidays = commands.add_parser("holidays", help="the public holidays deadlines skip")
+    holidays_commands = holidays.add_subparsers(dest="holidays_command", required=True)
+    holidays_import = holidays_commands.add_parser(
+        "import", help="replace the holidays of the years a CSV file covers"
+    )
+    holidays_import.add_argument("file", type=Path, help="CSV with header date,name")
+    holidays_list = holidays_commands.add_parser("list", help="print the holidays")
+    holidays_list.add_argument("--year", type=int, metavar="YYYY")
     return parser
 
 
@@ -121,6 +138,7 @@ def main(
             "invite": make_invite,
             "export": export_reports,
             "deadlines": manage_deadlines,
+            "holidays": manage_holidays,
         }[command]
         try:
             return asyncio.run(runner(args, settings, translator, request, out, err))
@@ -182,6 +200,7 @@ async def _open(settings: Settings, clock: Clock) -> Database:
     db = Database(settings.db_path, clock)
     await db.open()
     await seed_catalogues(db, default_catalogues())
+    await seed_holidays(db, default_holidays())
     return db
 
 
@@ -428,3 +447,97 @@ def _describe_rule(t: Translator, lang: str, rule: Rule, unit_name: str) -> str:
         count=rule.needed,
         remind=remind,
     )
+
+
+async def manage_holidays(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Import public holidays from CSV (replacing the years it covers), or list them."""
+    if args.holidays_command == "import":
+        return await _import_holidays(args, settings, t, out, err)
+    return await _list_holidays(args, settings, t, out, err)
+
+
+async def _import_holidays(
+    args: argparse.Namespace, settings: Settings, t: Translator, out: TextIO, err: TextIO
+) -> int:
+    lang = settings.language
+    try:
+        raw = args.file.read_bytes()
+    except OSError as error:
+        print(t.plain(lang, "cli.cannot_read", path=args.file, error=error.strerror), file=err)
+        return 1
+    parsed = parse_holidays_csv(raw)
+    if parsed.problems:
+        refused = t.plain(lang, "holidays.refused", path=args.file, count=len(parsed.problems))
+        print(refused, file=err)
+        for problem in parsed.problems[:MAX_PROBLEMS_SHOWN]:
+            reason = t.plain(lang, problem.reason, **problem.values)
+            print(t.plain(lang, "holidays.problem", line=problem.line, reason=reason), file=err)
+        return 1
+    db = await _open(settings, args.clock)
+    try:
+        replaced = await replace_holidays(db, parsed.holidays)
+    finally:
+        await db.close()
+    years = ", ".join(str(year) for year in parsed.years)
+    count = len(parsed.holidays)
+    if not replaced.changed:
+        print(t.plain(lang, "holidays.unchanged", count=count, years=years), file=out)
+        return 0
+    imported = t.plain(
+        lang,
+        "holidays.imported",
+        count=count,
+        years=years,
+        added=replaced.added,
+        removed=replaced.removed,
+        renamed=replaced.renamed,
+    )
+    print(imported, file=out)
+    return 0
+
+
+async def _list_holidays(
+    args: argparse.Namespace, settings: Settings, t: Translator, out: TextIO, err: TextIO
+) -> int:
+    lang = settings.language
+    year: int | None = args.year
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+        print(t.plain(lang, "holidays.bad_year", first=FIRST_YEAR, last=LAST_YEAR), file=err)
+        return 2
+    if not _database_exists(settings, t, err):
+        return 1
+    db = await _open(settings, args.clock)
+    try:
+        if year is None:
+            holidays = await all_holidays(db)
+        else:
+            holidays = await holidays_between(db, date(year, 1, 1), date(year, 12, 31))
+    finally:
+        await db.close()
+    if not holidays:
+        key = "holidays.none" if year is None else "holidays.none_in_year"
+        print(t.plain(lang, key, year=year), file=out)
+        return 0
+    by_year: dict[int, list[date]] = {}
+    for day in holidays:
+        by_year.setdefault(day.year, []).append(day)
+    # Capitalised: each starts a column here, not a phrase ("hằng tuần vào thứ Hai").
+    weekdays = [t.plain(lang, f"weekday.{number}") for number in range(7)]
+    weekdays = [weekday[:1].upper() + weekday[1:] for weekday in weekdays]
+    width = max(len(weekday) for weekday in weekdays)
+    for shown_year, days in by_year.items():
+        print(t.plain(lang, "holidays.year", year=shown_year, count=len(days)), file=out)
+        for day in days:
+            weekday = weekdays[day.weekday()].ljust(width)
+            line = t.plain(
+                lang, "holidays.line", day=shown_day(day), weekday=weekday, name=holidays[day]
+            )
+            print(line, file=out)
+    return 0

@@ -25,7 +25,7 @@ from domain.clock import Clock, SystemClock
 from domain.holidays_csv import default_holidays
 from domain.settings import Settings
 from handlers import errors, gate, join, menu
-from handlers.alerts import escalate_unreached, render_carried_over
+from handlers.alerts import escalate_unreached, reach_the_unreached, render_carried_over
 from handlers.context import BotApplication, BotContext, Services, services_of
 from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
 from handlers.outbox import OutboxSender
@@ -91,6 +91,7 @@ def build_application(
         .concurrent_updates(processor)
         .get_updates_request(updates_request)
         .post_init(_open_services)
+        .post_stop(_finish_updates)
         .post_shutdown(_close_services)
     )
     if request is not None:
@@ -197,6 +198,15 @@ def _report_button(data: object) -> bool:
     return found is not None and hasattr(found, "draft")
 
 
+async def _finish_updates(application: BotApplication) -> None:
+    """Let every update taken in be handled while the bot can still send its replies.
+
+    python-telegram-bot closes its connection to Telegram in shutdown, after this; the
+    update processor hands updates on without waiting, so they are waited for here.
+    """
+    await services_of(application).processor.shutdown()
+
+
 async def _close_services(application: BotApplication) -> None:
     await services_of(application).db.close()
 
@@ -215,6 +225,7 @@ async def set_command_menus(application: BotApplication, translator: Translator)
 
 async def drain_outbox(context: BotContext) -> None:
     """Send proactive messages that are due: new ones, retries, those a restart left."""
+    await reach_the_unreached(context.services)
     sent = await context.services.outbox.drain(context.bot)
     if sent:
         log.info("sent %d message(s) from the outbox", sent)

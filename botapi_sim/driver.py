@@ -115,10 +115,12 @@ class Harness:
     async def stop(self) -> None:
         if self.app is None:
             return
+        # In run_polling's order: stop, post_stop, shutdown, post_shutdown.
         await self.app.stop()
-        assert self.app.post_shutdown is not None
-        await self.app.post_shutdown(self.app)
+        assert self.app.post_stop is not None and self.app.post_shutdown is not None
+        await self.app.post_stop(self.app)
         await self.app.shutdown()
+        await self.app.post_shutdown(self.app)
         self.app = None
 
     async def restart(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.access import ReportRef
@@ -18,10 +18,12 @@ from handlers.context import Services
 from presentation.render import FormRenderer
 from storage.members import member_by_id, overseers_and_tree
 from storage.outbox import OutboxRow, alert_recipient_ids, enqueue, outbox_status
-from storage.reports import get_report
+from storage.reports import get_report, unreached_urgent_reports
 from storage.units import get_unit
 
 PURPOSE = "alert"
+# How far back the drain looks for urgent reports whose alert reached nobody.
+UNREACHED_LOOKBACK = timedelta(days=1)
 log = logging.getLogger(__name__)
 
 
@@ -101,29 +103,52 @@ async def escalate_unreached(services: Services, row: OutboxRow) -> None:
     Called for an alert given up for good (the recipient blocked the bot, the chat is
     gone). While any copy of the alert is sent or still being tried, nothing happens.
     """
-    item = row.item
-    if item.purpose != PURPOSE or item.report_id is None:
+    report_id = row.item.report_id
+    if row.item.purpose != PURPOSE or report_id is None:
         return
-    status = await outbox_status(services.db, item.report_id, PURPOSE)
-    if status.get("sent") or status.get("pending"):
+    if await _pass_on(services, report_id) or await _still_reaching(services, report_id):
         return
-    report = await get_report(services.db, item.report_id)
+    log.error("urgent alert for report %s reached nobody, and nobody is left", report_id)
+
+
+async def reach_the_unreached(services: Services) -> int:
+    """Job: urgent reports of the last day whose alert reaches nobody: try again up the tree.
+
+    This also catches what a crash between giving up and passing on would lose, and a
+    supervisor or admin who joined after the report: they are told now.
+    """
+    since = services.clock.now() - UNREACHED_LOOKBACK
+    passed_on = 0
+    for report_id in await unreached_urgent_reports(services.db, since):
+        passed_on += await _pass_on(services, report_id)
+    return passed_on
+
+
+async def _still_reaching(services: Services, report_id: int) -> bool:
+    status = await outbox_status(services.db, report_id, PURPOSE)
+    return bool(status.get("sent") or status.get("pending"))
+
+
+async def _pass_on(services: Services, report_id: int) -> int:
+    """Queue the alert for the next who may receive it, if nobody has it or is being tried."""
+    if await _still_reaching(services, report_id):
+        return 0
+    report = await get_report(services.db, report_id)
     reporter = await member_by_id(services.db, report.member_id) if report else None
     unit = await get_unit(services.db, report.unit_code) if report else None
     if report is None or reporter is None or unit is None:
-        return
+        return 0
     tree, overseers = await overseers_and_tree(services.db)
     about = ReportRef(reporter.id, report.unit_code, report.status)
     tried = set(await alert_recipient_ids(services.db, report.id))
     recipients = alert_recipients(tree, about, overseers, tried)
     if not recipients:
-        log.error("urgent alert for report %s reached nobody, and nobody is left", report.id)
-        return
+        return 0
     log.warning(
-        "urgent alert for report %s reached nobody; sent on to %d more", report.id,
+        "urgent alert for report %s reached nobody yet; sent on to %d more", report.id,
         len(recipients),
     )  # fmt: skip
     items = alert_items(
         services, report.id, report.data, reporter, unit, report.submitted_at, recipients
     )
-    await enqueue(services.db, items)
+    return await enqueue(services.db, items)

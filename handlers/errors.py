@@ -32,9 +32,11 @@ async def report_error(update: object, context: BotContext) -> None:
         # Telegram refuses a second answer to a query the handler already answered.
         with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
-    if isinstance(context.error, sqlite3.Error):
-        # Nothing of this update was saved (its transaction was rolled back whole): say
-        # so, and leave it new in the inbox to be handled again (handlers/inbox.py).
+    if isinstance(context.error, sqlite3.OperationalError):
+        # The database was busy, full or failing: nothing of this update was saved (its
+        # transaction was rolled back whole). Say so, and leave it new in the inbox to be
+        # handled again (handlers/gate.py). Other database errors would fail again: they
+        # are reported like any other error below.
         context.services.failed_updates.add(update.update_id)
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(

@@ -11,7 +11,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotApplication, BotContext, services_of
 from handlers.report.resume import show_where_member_is
-from storage.inbox import close_superseded, set_aside, stalled, unfinished
+from storage.inbox import close_superseded, set_aside, stalled, superseded, unfinished
 from storage.members import member_by_telegram_id
 from storage.sessions import open_session
 from storage.updates import (
@@ -114,4 +114,16 @@ async def retry_stalled_updates(context: BotContext) -> None:
             await set_aside(services.db, left.update_id, "unreadable update")
             continue
         log.info("handling update %s again after a failure to save it", left.update_id)
-        await services.processor.submit(update, context.application.process_update(update))
+        await services.processor.submit(update, _unless_superseded(context, update))
+
+
+async def _unless_superseded(context: BotContext, update: Update) -> None:
+    """Handle a stalled update in its chat's turn, unless the member has moved on by then.
+
+    Checked again here, in order with the chat's other updates: the member may have sent
+    something while the job waited for earlier ones.
+    """
+    if await superseded(context.db, update.update_id):
+        await close_superseded(context.db, update.update_id)
+        return
+    await context.application.process_update(update)

@@ -100,7 +100,9 @@ class Receiver:
         """Wait until every batch taken so far is written down."""
         if self._receipt is not None:
             receipt = self._receipt
-            await receipt
+            # Shielded: python-telegram-bot cancels a pending getUpdates when it stops,
+            # and that must not cancel the writing down itself.
+            await asyncio.shield(receipt)
             if self._receipt is receipt:
                 self._receipt = None
 

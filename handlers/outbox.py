@@ -21,7 +21,7 @@ from domain.clock import Clock
 from domain.outbox import Document, Failure, Location, Payload, Photos, next_attempt, policy_for
 from presentation.keyboards import inline_markup
 from storage.db import Database
-from storage.outbox import OutboxRow, due_messages, mark_failed, mark_sent
+from storage.outbox import OutboxRow, due_messages, mark_failed, mark_sent, outbox_status
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,9 @@ class OutboxSender:
         self.legacy = legacy
         # Told of every message given up for good (an alert then goes one level up).
         self.given_up: Callable[[OutboxRow], Awaitable[None]] | None = None
-        self._claimed: set[int] = set()
+        # Rows being sent, and whether each went: never sent twice at once, and a
+        # producer waiting for its rows learns what came of those the drain took.
+        self._claimed: dict[int, tuple[asyncio.Future[bool], int | None]] = {}
         self._draining = False
         # When each failed row is due again, on the monotonic clock: a wall clock set back
         # must not hold retries up (nor forward make them early).
@@ -131,13 +133,14 @@ class OutboxSender:
         finally:
             self._draining = False
 
-    async def send_for_report(self, bot: Bot, report_id: int) -> int:
-        """Send a report's pending messages now, whatever their time; returns how many went.
+    async def send_for_report(self, bot: Bot, report_id: int, purpose: str) -> int:
+        """Send a report's pending messages now, whatever their time; returns how many of
+        the purpose have gone, whoever sent them (the drain job may have taken some).
 
         Messages a failure adds on the way (an alert that reached nobody goes one level
         up) are sent too; one that failed and waits for a retry is not tried again here.
         """
-        sent, tried = 0, set[int]()
+        tried: set[int] = set()
         for _ in range(MAX_ROUNDS):
             rows = [
                 row
@@ -147,21 +150,45 @@ class OutboxSender:
             if not rows:
                 break
             tried.update(row.id for row in rows)
-            sent += await self._send_all(bot, rows)
-        return sent
+            await self._send_all(bot, rows, wait=True)
+        # Any the drain took before this looked at them: wait until they are done.
+        taken = [claim for claim, report in self._claimed.values() if report == report_id]
+        if taken:
+            await asyncio.gather(*taken)
+        return (await outbox_status(self.db, report_id, purpose)).get("sent", 0)
 
     async def pending_for_report(self, report_id: int) -> int:
         """How many of a report's messages are still to be sent (retrying)."""
         return len(await due_messages(self.db, report_id=report_id))
 
-    async def _send_all(self, bot: Bot, rows: Iterable[OutboxRow]) -> int:
+    async def _send_all(self, bot: Bot, rows: Iterable[OutboxRow], *, wait: bool = False) -> int:
+        """Send the rows nobody is sending; with ``wait``, count those others were sending."""
+        rows = list(rows)
+        others = [self._claimed[row.id][0] for row in rows if row.id in self._claimed]
         mine = [row for row in rows if row.id not in self._claimed]
-        self._claimed.update(row.id for row in mine)
+        for row in mine:
+            claim = asyncio.get_running_loop().create_future()
+            self._claimed[row.id] = (claim, row.item.report_id)
+        results = await asyncio.gather(
+            *(self._send_claimed(bot, row) for row in mine), return_exceptions=True
+        )
+        sent = sum(1 for result in results if result is True)
+        if wait and others:
+            sent += sum(1 for went in await asyncio.gather(*others) if went)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sent
+
+    async def _send_claimed(self, bot: Bot, row: OutboxRow) -> bool:
+        """Send one claimed row; its claim is released when that row is done, whatever."""
+        went = False
         try:
-            results = await asyncio.gather(*(self._send(bot, row) for row in mine))
+            went = await self._send(bot, row)
+            return went
         finally:
-            self._claimed.difference_update(row.id for row in mine)
-        return sum(results)
+            claim, _ = self._claimed.pop(row.id)
+            claim.set_result(went)
 
     async def _send(self, bot: Bot, row: OutboxRow) -> bool:
         item = row.item

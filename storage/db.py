@@ -156,8 +156,9 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._quick: sqlite3.Connection | None = None
-        self._deferred: list[tuple[str, Params]] = []
-        self._deferred_tags: set[str] = set()
+        self._deferred: list[tuple[str, Params, str | None]] = []
+        # Tags of deferred statements taken by writes still running: not yet in the file.
+        self._writing_tags: Counter[str] = Counter()
         self._flush: asyncio.TimerHandle | None = None
         self._flushing: set[asyncio.Task[None]] = set()
         # Transactions run, by kind: what `make bench` reports per answer.
@@ -309,18 +310,25 @@ class Database:
         connection.execute("PRAGMA foreign_keys=ON")
 
     async def close(self) -> None:
-        if self._writer is not None and self._deferred:
-            await self.flush_deferred()
-        if self._flush is not None:
-            self._flush.cancel()
-            self._flush = None
-        if self._quick is not None:
-            self._quick.close()
-            self._quick = None
-        for connection in (self._reader, self._writer):
-            if connection is not None:
-                await connection.close()
-        self._reader = self._writer = None
+        """Write what is deferred, then close every connection whatever happened."""
+        try:
+            if self._writer is not None and self._deferred:
+                await self.flush_deferred()
+        except sqlite3.Error:
+            # Only bookkeeping whose loss is harmless; the connections must still close,
+            # or aiosqlite's threads keep the process from exiting.
+            log.warning("deferred bookkeeping not written at close", exc_info=True)
+        finally:
+            if self._flush is not None:
+                self._flush.cancel()
+                self._flush = None
+            if self._quick is not None:
+                self._quick.close()
+                self._quick = None
+            for connection in (self._reader, self._writer):
+                if connection is not None:
+                    await connection.close()
+            self._reader = self._writer = None
 
     def _migrate(self, migrations: list[Migration]) -> None:
         connection = self._require(self._writer)._conn
@@ -397,9 +405,9 @@ class Database:
         self.counts["fsyncs"] += not until_power_loss
         now = self.clock.now()
         deferred, self._deferred = self._deferred, []
-        # Tags stay until the statements are written: a read in between must still
-        # know them as not yet in the file.
-        tags = set(self._deferred_tags)
+        # Their tags count as not yet written until this transaction commits.
+        tags = Counter(tag for _, _, tag in deferred if tag is not None)
+        self._writing_tags += tags
 
         def transaction() -> T:
             connection = writer._conn
@@ -408,7 +416,7 @@ class Database:
             try:
                 connection.execute("BEGIN IMMEDIATE")
                 try:
-                    for sql, params in deferred:
+                    for sql, params, _ in deferred:
                         connection.execute(sql, params)
                     result = work(Tx(connection, now))
                     connection.execute("COMMIT")
@@ -428,8 +436,10 @@ class Database:
             result = await _in_thread(writer, transaction)
         except BaseException:
             self._deferred[:0] = deferred  # not written: they go with the next write
+            self._schedule_flush()
             raise
-        self._deferred_tags -= tags
+        finally:
+            self._writing_tags -= tags
         return result
 
     def defer(self, sql: str, params: Params = (), *, tag: str | None = None) -> None:
@@ -438,23 +448,31 @@ class Database:
         Marking an update answered is such bookkeeping: a write of its own would cost an
         fsync per answer, and losing it only means a member is shown their question again.
         """
-        self._deferred.append((sql, params))
-        if tag is not None:
-            self._deferred_tags.add(tag)
-        if self._flush is None:
+        self._deferred.append((sql, params, tag))
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush is None and self._deferred:
             self._flush = asyncio.get_running_loop().call_later(
                 DEFER_FLUSH_DELAY, self._start_flush
             )
 
     def _start_flush(self) -> None:
         self._flush = None
-        task = asyncio.get_running_loop().create_task(self.flush_deferred())
+        task = asyncio.get_running_loop().create_task(self._flush_quietly())
         self._flushing.add(task)
         task.add_done_callback(self._flushing.discard)
 
+    async def _flush_quietly(self) -> None:
+        try:
+            await self.flush_deferred()
+        except sqlite3.Error:
+            # Kept queued and tried again (write() scheduled another flush on failure).
+            log.warning("deferred bookkeeping not written yet", exc_info=True)
+
     def is_deferred(self, tag: str) -> bool:
-        """Whether bookkeeping with this tag is queued and not yet written."""
-        return tag in self._deferred_tags
+        """Whether bookkeeping with this tag is queued or being written, not yet in the file."""
+        return self._writing_tags[tag] > 0 or any(t == tag for _, _, t in self._deferred)
 
     async def flush_deferred(self) -> None:
         """Write deferred bookkeeping now, if there is any."""

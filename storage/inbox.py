@@ -125,3 +125,13 @@ async def close_superseded(db: Database, update_id: int) -> None:
             (update_id,),
         )
     )
+
+
+async def superseded(db: Database, update_id: int) -> bool:
+    """Whether the member has sent anything after this update."""
+    row = await db.fetch_one(
+        "SELECT EXISTS (SELECT 1 FROM inbox later JOIN inbox i ON later.chat_id = i.chat_id"
+        " WHERE i.update_id = ? AND later.update_id > i.update_id) AS later",
+        (update_id,),
+    )
+    return bool(row and row["later"])

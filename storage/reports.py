@@ -232,3 +232,15 @@ async def latest_report_since(db: Database, member_id: int, since: datetime) -> 
         (member_id, since.astimezone(UTC).isoformat()),
     )
     return int(row["id"]) if row else None
+
+
+async def unreached_urgent_reports(db: Database, since: datetime) -> list[int]:
+    """Open urgent reports since a moment whose alert is neither sent nor being tried."""
+    rows = await db.fetch_all(
+        "SELECT r.id FROM reports r WHERE r.urgent = 1 AND r.alert_state = 'open'"
+        " AND r.submitted_at >= ? AND NOT EXISTS ("
+        "   SELECT 1 FROM outbox o WHERE o.report_id = r.id AND o.purpose = 'alert'"
+        "   AND o.status IN ('pending', 'sent')) ORDER BY r.id",
+        (since.astimezone(UTC).isoformat(),),
+    )
+    return [row["id"] for row in rows]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from botapi_sim.driver import Harness
 from domain.models import Role
+from handlers.context import services_of
 from tests.flows import deliveries, submit_urgent, to_place_step, walk_incident
 
 
@@ -149,7 +150,7 @@ async def test_the_retry_job_and_a_submit_never_send_one_alert_twice(harness: Ha
     outbox = harness.application.bot_data["services"].outbox
     await asyncio.gather(
         *(job.run(harness.application) for _ in range(3)),
-        outbox.send_for_report(harness.application.bot, 1),
+        outbox.send_for_report(harness.application.bot, 1, "alert"),
     )
     assert deliveries(harness) == [(900, "sent", 2)]
     delivered = [c for c in supervisor.calls() if "KHẨN CẤP" in str(c.params.get("text"))]
@@ -220,3 +221,35 @@ async def test_while_telegram_fails_the_member_is_told_the_bot_keeps_trying(
     await submit_urgent(lan)
     assert "bot vẫn đang tiếp tục gửi" in lan.last_text()
     assert deliveries(harness) == [(900, "pending", 1)]
+
+
+async def test_alerts_the_drain_job_took_are_counted_for_the_member(harness: Harness) -> None:
+    """The drain job may take a report's alerts first; the member is told they went."""
+    await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
+    await submit_urgent(lan)
+    harness.elapse(timedelta(seconds=15))
+    outbox = services_of(harness.application).outbox
+    draining = asyncio.create_task(outbox.drain(harness.application.bot))
+    for _ in range(200):
+        if outbox._claimed:
+            break
+        await asyncio.sleep(0.005)
+    assert outbox._claimed  # the drain is sending the alert right now
+    assert await outbox.send_for_report(harness.application.bot, 1, "alert") == 1
+    assert await draining == 1
+
+
+async def test_a_supervisor_who_joins_after_an_unreached_alert_gets_it(harness: Harness) -> None:
+    """Nobody could be alerted; the first supervisor to join is, at the next drain."""
+    lan = await harness.join(501, "17464-X01")
+    await submit_urgent(lan)
+    assert "Không liên lạc được với ai qua bot" in lan.last_text()
+    supervisor = await harness.join(900, "17464", Role.SUPERVISOR, "Hùng")
+    job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
+    await job.run(harness.application)
+    assert any("KHẨN CẤP" in c.text for c in supervisor.calls() if c.method == "sendMessage")
+    await job.run(harness.application)  # and only once
+    alerts = [c for c in supervisor.calls() if "KHẨN CẤP" in c.text]
+    assert len(alerts) == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import sqlite3
 from collections.abc import Sequence
 
 from telegram import Message, Update
@@ -15,7 +17,7 @@ from domain.models import Draft, ReportStatus
 from domain.outbox import OutboxItem
 from domain.reporting import new_report
 from domain.routing import alert_recipients
-from handlers.alerts import alert_items
+from handlers.alerts import PURPOSE, alert_items
 from handlers.context import BotContext, origin_of
 from handlers.report.prompts import send_prompt
 from handlers.report.resume import chat_of
@@ -25,6 +27,8 @@ from storage.drafts import save_draft_step
 from storage.members import overseers_and_tree
 from storage.reports import Announcements, SubmitOutcome, report_id_for_draft, submit_draft
 from storage.units import get_unit
+
+log = logging.getLogger(__name__)
 
 
 async def submit(update: Update, context: BotContext, draft: Draft, form: Form) -> None:
@@ -70,7 +74,15 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
         # how many really went, or that they are still being tried, or that nobody could
         # be reached at all.
         outbox = context.services.outbox
-        delivered = await outbox.send_for_report(context.bot, result.report_id)
+        try:
+            delivered = await outbox.send_for_report(context.bot, result.report_id, PURPOSE)
+        except sqlite3.Error:
+            # The report and its alerts are saved; what came of the sending could not be
+            # written down, and the drain job will see to it.
+            log.warning(
+                "alerts for report %s: outcome not recorded", result.report_id, exc_info=True
+            )
+            delivered = 0
         if delivered:
             key = "report.submitted_urgent"
         elif await outbox.pending_for_report(result.report_id):

@@ -24,7 +24,7 @@ from storage.holidays import (
     holidays_between,
     is_holiday,
 )
-from tests.test_cli import BOM, cp1258, rows, run_cli, snapshot, write
+from tests.cli_support import BOM, cp1258, rows, run_cli, snapshot, write
 
 SHIPPED_LINES = (
     "  01/01/2026  Thứ Năm   Tết Dương lịch / New Year's Day",

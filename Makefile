@@ -2,12 +2,13 @@
 #   make run   - create .venv, install pinned dependencies, start the bot
 #   make test  - the same, then ruff, mypy and the whole test suite
 #   make bench - how fast answers are taken and reports exported (not a test)
+#   make soak  - updates lost while the bot is killed with kill -9 again and again (must be 0)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PACKAGES := bot domain presentation handlers storage bench botapi_sim
 
-.PHONY: run test bench format clean
+.PHONY: run test bench soak format clean
 
 $(VENV)/.runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11")'
@@ -30,6 +31,9 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) -m bench.bench_flow
+
+soak: $(VENV)/.dev
+	$(PY) -m bench.kill_soak
 
 format: $(VENV)/.dev
 	$(PY) -m ruff format .

@@ -66,7 +66,6 @@ RESTART_PAUSE = (0.1, 0.6)
 FILE_AFTER_LAST_RESTART = 4.0
 SETTLE_WAIT = 40.0
 STOP_WAIT = 20.0
-LISTEN_BACKLOG = 128
 _PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 
@@ -480,7 +479,6 @@ def run_soak(members: int, kills: int, seed: int, work_dir: Path) -> SoakResult:
     log_dir = work_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with FakeBotApiServer(TOKEN) as server:
-        widen_backlog(server)
         runner = BotRunner(server, child_environment(server, db_path), log_dir)
         soak = Soak(server, seed)
         crowd: list[Member] = []
@@ -508,19 +506,6 @@ def run_soak(members: int, kills: int, seed: int, work_dir: Path) -> SoakResult:
     result.member_errors = list(soak.errors)
     result.seconds = time.monotonic() - began
     return result
-
-
-def widen_backlog(server: FakeBotApiServer) -> None:
-    """Let the fake server take a restarted bot's burst of replies, as Telegram does.
-
-    It listens with socketserver's backlog of 5: a bot resuming dozens of members at once
-    overflows it, and the connections are reset (httpx.ReadError in the bot's log), which
-    is the simulator's limit, not the bot's. Linux widens a listening socket's backlog when
-    listen() is called again.
-    """
-    httpd = server._httpd
-    if httpd is not None:
-        httpd.socket.listen(LISTEN_BACKLOG)
 
 
 def settle(server: FakeBotApiServer, db_path: Path, run: BotRun) -> bool:

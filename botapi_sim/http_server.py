@@ -71,6 +71,9 @@ class _Server(ThreadingHTTPServer):
     # Handler threads are joined on close, so no socket outlives the fake.
     daemon_threads = False
     block_on_close = True
+    # Python's default of 5 pending connections resets a burst of the bot's concurrent
+    # requests (dozens at once after a restart); Telegram does not.
+    request_queue_size = 128
     fake: FakeBotApiServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:

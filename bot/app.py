@@ -24,14 +24,14 @@ from domain.catalogue import default_catalogues
 from domain.clock import Clock, SystemClock
 from domain.holidays_csv import default_holidays
 from domain.settings import Settings
-from handlers import errors, gate, join, menu
+from handlers import deadlines, errors, gate, join, menu
 from handlers.alerts import escalate_unreached, reach_the_unreached, render_carried_over
 from handlers.context import BotApplication, BotContext, Services, services_of
 from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
 from handlers.outbox import OutboxSender
 from handlers.ratelimit import ChatRateLimiter
 from handlers.report import answers, resume
-from presentation.callbacks import ChooseLanguage, unpack
+from presentation.callbacks import ChooseLanguage, NothingToday, StartReport, unpack
 from presentation.i18n import Translator
 from presentation.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
 from storage.catalogue import all_catalogues, seed_catalogues
@@ -152,6 +152,9 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
         CallbackQueryHandler(menu.choose_language, pattern=ChooseLanguage.matches)
     )
     application.add_handler(CallbackQueryHandler(answers.on_callback, pattern=_report_button))
+    application.add_handler(
+        CallbackQueryHandler(deadlines.on_reminder_button, pattern=_reminder_button)
+    )
     # Last in the group: what no flow took still gets an answer, never silence.
     application.add_handler(CallbackQueryHandler(menu.stale_button))
     application.add_handler(MessageHandler(private & filters.COMMAND, menu.unknown_command))
@@ -190,6 +193,16 @@ async def _open_services(application: BotApplication) -> None:
             gate.retry_stalled_updates, interval=timedelta(minutes=1),
             first=timedelta(minutes=1), name="inbox:retry",
         )  # fmt: skip
+        # Rules are read afresh each time: one added or removed takes effect within a minute.
+        application.job_queue.run_repeating(
+            deadlines.tick, interval=timedelta(minutes=1), first=timedelta(seconds=10),
+            name="deadlines:tick",
+        )  # fmt: skip
+
+
+def _reminder_button(data: object) -> bool:
+    """Whether a button's data is a reminder's."""
+    return StartReport.matches(data) or NothingToday.matches(data)
 
 
 def _report_button(data: object) -> bool:

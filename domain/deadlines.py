@@ -9,6 +9,7 @@ whose due date is a public holiday is skipped: nobody is reminded or counted lat
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -49,10 +50,15 @@ class Rule:
     month_day: int | None = None  # monthly: 1–28
     needed: int = 1
     remind: tuple[timedelta, ...] = ()  # before the due moment, longest first
+    since: datetime | None = None  # when the rule was set: nothing was due before
 
     def counts(self, report_kind: str) -> bool:
         """Whether a report of this kind meets the rule."""
         return self.kind is ReportKind.ANY or report_kind == self.kind.value
+
+    def met(self, by_kind: Mapping[str, int]) -> int:
+        """How many of a member's reports in a period meet the rule."""
+        return sum(count for kind, count in by_kind.items() if self.counts(kind))
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,19 @@ class ChooseLanguage(CallbackData, prefix="lg"):
     language: str  # one of domain.settings.SUPPORTED_LANGUAGES, checked by the handler
 
 
+# --- reminders (handlers/deadlines.py) ----------------------------------------------
+
+
+class StartReport(CallbackData, prefix="sr"):
+    """Start a report of a kind, from a reminder."""
+
+    kind: str  # a key of domain.forms.FORMS, checked by the handler
+
+
+class NothingToday(CallbackData, prefix="nt"):
+    """Record "nothing to report" for today, from a reminder."""
+
+
 def unpack(data: object) -> CallbackData | None:
     """Read any of the bot's callback data; None for anything it did not make."""
     return REGISTRY.unpack(data)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from datetime import time, timedelta
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from domain.deadlines import Period, ReportKind, Rule
+from domain.models import Member
 from storage.db import Database, Tx
+from storage.members import MEMBER_COLUMNS, member_from_row
 
-_COLUMNS = "id, unit_code, kind, period, due_time, weekday, month_day, needed, remind"
+_COLUMNS = "id, unit_code, kind, period, due_time, weekday, month_day, needed, remind, created_at"
 
 
 def _rule(row: sqlite3.Row) -> Rule:
@@ -22,6 +27,7 @@ def _rule(row: sqlite3.Row) -> Rule:
         month_day=row["month_day"],
         needed=row["needed"],
         remind=tuple(timedelta(minutes=int(m)) for m in row["remind"].split(",") if m),
+        since=datetime.fromisoformat(row["created_at"]),
     )
 
 
@@ -69,3 +75,57 @@ async def remove_rule(db: Database, rule_id: int) -> bool:
             == 1
         )
     )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one member covered by a rule stands in one period."""
+
+    member: Member
+    counts: dict[str, int]  # reports submitted in the period, by kind
+    last_report: date | None  # the local day of their latest report of any kind, ever
+    on_leave: bool
+
+
+async def standings(
+    db: Database, unit_codes: Collection[str], start: datetime, due: datetime, due_day: date
+) -> list[Standing]:
+    """Every active reporting member of these units: their reports in [start, due)."""
+
+    def read(tx: Tx) -> list[Standing]:
+        units = json.dumps(sorted(unit_codes))
+        members = [
+            member_from_row(row)
+            for row in tx.all(
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE active = 1"
+                " AND role IN ('member', 'leader', 'deputy')"
+                " AND unit_code IN (SELECT value FROM json_each(?)) ORDER BY unit_code, id",
+                (units,),
+            )
+        ]
+        counts: dict[int, dict[str, int]] = {}
+        for row in tx.all(
+            "SELECT member_id, kind, count(*) AS n FROM reports"
+            " WHERE submitted_at >= ? AND submitted_at < ? AND status <> 'withdrawn'"
+            " AND unit_code IN (SELECT value FROM json_each(?)) GROUP BY member_id, kind",
+            (start.astimezone(UTC).isoformat(), due.astimezone(UTC).isoformat(), units),
+        ):
+            counts.setdefault(row["member_id"], {})[row["kind"]] = row["n"]
+        last = {
+            row["member_id"]: date.fromisoformat(row["day"])
+            for row in tx.all(
+                "SELECT member_id, max(period_date) AS day FROM reports"
+                " WHERE unit_code IN (SELECT value FROM json_each(?)) GROUP BY member_id",
+                (units,),
+            )
+        }
+        away = {
+            row["member_id"]
+            for row in tx.all(
+                "SELECT member_id FROM member_leave WHERE first_day <= ? AND last_day >= ?",
+                (due_day.isoformat(), due_day.isoformat()),
+            )
+        }
+        return [Standing(m, counts.get(m.id, {}), last.get(m.id), m.id in away) for m in members]
+
+    return await db.read(read)

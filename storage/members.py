@@ -13,12 +13,12 @@ from storage.db import Database, Tx
 from storage.units import units_in
 from storage.updates import Origin, claim_update
 
-_MEMBER_COLUMNS = (
+MEMBER_COLUMNS = (
     "id, telegram_user_id, chat_id, full_name, username, unit_code, role, language, active"
 )
 
 
-def _member(row: sqlite3.Row) -> Member:
+def member_from_row(row: sqlite3.Row) -> Member:
     return Member(
         id=row["id"],
         telegram_user_id=row["telegram_user_id"],
@@ -34,10 +34,10 @@ def _member(row: sqlite3.Row) -> Member:
 
 def member_by_telegram_id_in(tx: Tx, telegram_user_id: int) -> Member | None:
     row = tx.one(
-        f"SELECT {_MEMBER_COLUMNS} FROM members WHERE telegram_user_id = ? AND active = 1",
+        f"SELECT {MEMBER_COLUMNS} FROM members WHERE telegram_user_id = ? AND active = 1",
         (telegram_user_id,),
     )
-    return _member(row) if row else None
+    return member_from_row(row) if row else None
 
 
 async def member_by_telegram_id(db: Database, telegram_user_id: int) -> Member | None:
@@ -45,8 +45,8 @@ async def member_by_telegram_id(db: Database, telegram_user_id: int) -> Member |
 
 
 def member_by_id_in(tx: Tx, member_id: int) -> Member | None:
-    row = tx.one(f"SELECT {_MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,))
-    return _member(row) if row else None
+    row = tx.one(f"SELECT {MEMBER_COLUMNS} FROM members WHERE id = ?", (member_id,))
+    return member_from_row(row) if row else None
 
 
 async def member_by_id(db: Database, member_id: int) -> Member | None:
@@ -68,10 +68,10 @@ async def overseers_and_tree(db: Database) -> tuple[UnitTree, list[Member]]:
     def read(tx: Tx) -> tuple[UnitTree, list[Member]]:
         tree = UnitTree(units_in(tx))
         rows = tx.all(
-            f"SELECT {_MEMBER_COLUMNS} FROM members"
+            f"SELECT {MEMBER_COLUMNS} FROM members"
             " WHERE role IN ('supervisor', 'admin') AND active = 1 ORDER BY id"
         )
-        return tree, [_member(row) for row in rows]
+        return tree, [member_from_row(row) for row in rows]
 
     return await db.read(read)
 

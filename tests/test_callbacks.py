@@ -21,7 +21,9 @@ from presentation.callbacks import (
     DiscardDraft,
     EditField,
     KeepValue,
+    NothingToday,
     ReplaceDraft,
+    StartReport,
     SubmitDraft,
     unpack,
 )
@@ -80,6 +82,8 @@ ROUND_TRIPS: list[tuple[CallbackData, str]] = [
     (ReplaceDraft(12, "activity"), "rn:12:activity"),
     (ChooseLanguage("vi"), "lg:vi"),
     (ChooseLanguage("en"), "lg:en"),
+    (StartReport("incident"), "sr:incident"),
+    (NothingToday(), "nt"),
 ]
 
 
@@ -253,6 +257,8 @@ LARGEST: list[CallbackData] = [
     ContinueDraft(BIGGEST_ID),
     ReplaceDraft(BIGGEST_ID, max(FORMS, key=len)),
     ChooseLanguage(max(SUPPORTED_LANGUAGES, key=len)),
+    StartReport(max(FORMS, key=len)),
+    NothingToday(),
 ]
 
 

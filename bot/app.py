@@ -138,6 +138,7 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_handler(CommandHandler("cancel", menu.cancel, filters=private))
     application.add_handler(CommandHandler("nothing", menu.nothing_to_report, filters=private))
     application.add_handler(CommandHandler("my", menu.my_reports, filters=private))
+    application.add_handler(CommandHandler("overdue", deadlines.show_overdue, filters=private))
     application.add_handler(CommandHandler("incident", resume.start_incident, filters=private))
     application.add_handler(CommandHandler("activity", resume.start_activity, filters=private))
     for key, callback in (

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 
-from domain.access import Action, ReportRef, UnitTree
+from domain.access import Action, Actor, ReportRef, UnitTree, visible_units
 from domain.deadlines import (
     ReportKind,
     Rule,
@@ -34,6 +34,7 @@ from domain.models import Member
 from domain.outbox import CallbackButton, OutboxItem, Payload
 from domain.routing import nearest_recipients
 from handlers.context import BotContext, Services
+from handlers.guard import permit
 from handlers.menu import nothing_to_report
 from handlers.report.resume import begin
 from presentation.callbacks import NothingToday, StartReport, unpack
@@ -212,3 +213,30 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
         await begin(update, context, FORMS[data.kind])
     elif isinstance(data, NothingToday):
         await nothing_to_report(update, context)
+
+
+async def show_overdue(update: Update, context: BotContext) -> None:
+    """/overdue: who missed the last period of each rule, within the asker's subtree."""
+    if not await permit(update, context, Action.RECEIVE_DIGEST):
+        return
+    member = context.registered_member()
+    services = context.services
+    tree, _ = await overseers_and_tree(services.db)
+    names = {unit.code: unit.name for unit in await all_units(services.db)}
+    visible = visible_units(Actor.of(member, active=member.active), tree)
+    now, zone = services.clock.now(), services.settings.timezone
+    texts: list[Html] = []
+    for rule in await active_rules(services.db):
+        units = tree.subtree(rule.unit_code) & visible if rule.unit_code in tree else set()
+        if not units:
+            continue
+        ended = window_ending(rule, last_due(rule, now, zone), zone)
+        holidays = await holiday_days(services.db, ended.due_day, ended.due_day)
+        if skipped(ended, holidays) or (rule.since is not None and rule.since >= ended.due):
+            continue
+        stands = await standings(services.db, units, ended.start, ended.due, ended.due_day)
+        if late := _owing(rule, stands):
+            texts.append(_overdue_text(services, member, ended, late, names))
+    assert update.effective_message is not None
+    for text in texts or [context.t.html(member.language, "overdue.none")]:
+        await update.effective_message.reply_text(text)

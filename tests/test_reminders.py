@@ -121,3 +121,18 @@ async def test_downtime_across_the_due_time_sends_the_overdue_list_once(
     await run_jobs(harness)
     lists = overdue_lists(supervisor)
     assert len(lists) == 1 and "20:00 26/11/2026: 2 người" in lists[0]
+
+
+async def test_overdue_on_demand_for_supervisors_only(harness: Harness) -> None:
+    supervisor, lan, _, _ = await team(harness)
+    other = await harness.join(950, "17464", Role.SUPERVISOR, "Khác")  # another commune
+    harness.now = at("2026-11-26T20:30")
+    calls = await supervisor.send("/overdue")
+    assert [c.text for c in calls if c.method == "sendMessage"] == [
+        "📋 Chưa nộp báo cáo đúng hạn 20:00 26/11/2026: 2 người\nKhối 1\n"
+        "• Lan Nguyễn: lần gần nhất chưa có\n• Bình Nguyễn: lần gần nhất chưa có"
+    ]
+    calls = await other.send("/overdue")
+    assert [c.text for c in calls] == ["Không ai trễ hạn nộp báo cáo trong kỳ vừa qua."]
+    calls = await lan.send("/overdue")
+    assert [c.text for c in calls] == ["Việc này không dành cho vai trò của đồng chí."]

@@ -7,15 +7,19 @@ from dataclasses import replace
 from telegram import InlineKeyboardMarkup, Update
 
 from domain.access import OVERSEERS, Action
+from domain.deadlines import skipped, window_of
 from domain.settings import SUPPORTED_LANGUAGES
 from handlers.context import BotContext, origin_of
 from handlers.guard import permit
 from handlers.report.prompts import reply_keyboard_for
 from presentation.callbacks import ChooseLanguage
+from presentation.i18n import Html
 from presentation.keyboards import callback_button, close_buttons, main_keyboard
-from presentation.render import local_day
+from presentation.render import local_day, local_time
+from storage.deadlines import active_rules, standings
 from storage.drafts import discard_draft
-from storage.members import set_language
+from storage.holidays import holiday_days
+from storage.members import overseers_and_tree, set_language
 from storage.reports import recent_reports, record_nothing
 
 
@@ -109,19 +113,44 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 
 async def my_reports(update: Update, context: BotContext) -> None:
-    """List the member's most recent reports."""
+    """List the member's most recent reports, and their next deadline if any."""
     member = context.registered_member()
     reports = await recent_reports(context.db, member.id)
     assert update.effective_message is not None
-    if not reports:
-        await update.effective_message.reply_text(
-            context.t.html(member.language, "my.empty"),
-            reply_markup=reply_keyboard_for(context),
-        )
-        return
-    renderer = context.renderer()
-    lines = "\n".join(renderer.report_line(report) for report in reports)
-    await update.effective_message.reply_text(
-        context.t.html(member.language, "my.list", lines=lines),
-        reply_markup=reply_keyboard_for(context),
+    if reports:
+        renderer = context.renderer()
+        lines = "\n".join(renderer.report_line(report) for report in reports)
+        text = context.t.html(member.language, "my.list", lines=lines)
+    else:
+        text = context.t.html(member.language, "my.empty")
+    if (deadline := await _next_deadline(context)) is not None:
+        text = Html(f"{text}\n\n{deadline}")
+    await update.effective_message.reply_text(text, reply_markup=reply_keyboard_for(context))
+
+
+async def _next_deadline(context: BotContext) -> Html | None:
+    """The member's nearest deadline, and whether they have met it yet."""
+    member = context.registered_member()
+    rules = await active_rules(context.db)
+    if not rules:
+        return None
+    tree, _ = await overseers_and_tree(context.db)
+    chain = {member.unit_code, *tree.ancestors(member.unit_code)}
+    now, zone = context.services.clock.now(), context.settings.timezone
+    upcoming = sorted(
+        ((window_of(rule, now, zone), rule) for rule in rules if rule.unit_code in chain),
+        key=lambda pair: pair[0].due,
     )
+    for window, rule in upcoming:
+        if skipped(window, await holiday_days(context.db, window.due_day, window.due_day)):
+            continue
+        stands = await standings(
+            context.db, [member.unit_code], window.start, window.due, window.due_day
+        )
+        mine = next((s for s in stands if s.member.id == member.id), None)
+        done = rule.met(mine.counts) if mine else 0
+        key = "my.deadline_met" if done >= rule.needed else "my.deadline_open"
+        return context.t.html(
+            member.language, key, due=local_time(window.due, zone), done=done, needed=rule.needed
+        )
+    return None

@@ -136,3 +136,12 @@ async def test_overdue_on_demand_for_supervisors_only(harness: Harness) -> None:
     assert [c.text for c in calls] == ["Không ai trễ hạn nộp báo cáo trong kỳ vừa qua."]
     calls = await lan.send("/overdue")
     assert [c.text for c in calls] == ["Việc này không dành cho vai trò của đồng chí."]
+
+
+async def test_my_reports_shows_the_next_deadline_and_whether_it_is_met(harness: Harness) -> None:
+    _, lan, _, _ = await team(harness)
+    calls = await lan.send("/my")
+    assert calls[-1].text.endswith("⏰ Hạn tiếp theo: 20:00 26/11/2026. Mới có 0/1 báo cáo.")
+    await lan.send("/nothing")
+    calls = await lan.send("/my")
+    assert calls[-1].text.endswith("⏰ Hạn tiếp theo: 20:00 26/11/2026. Đã đủ 1/1 báo cáo ✅")

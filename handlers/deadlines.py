@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 from telegram import Update
 
@@ -100,12 +100,24 @@ async def _messages_for(
             for moment in moments:
                 for standing in _owing(rule, stands):
                     items.append(_reminder(services, rule, current, moment, standing))
-    if not skipped(ended, holidays) and (rule.since is None or rule.since < ended.due):
-        stands = await standings(services.db, units, ended.start, ended.due, ended.due_day)
-        late = _owing(rule, stands)
-        if late:
-            items += _overdue_lists(services, rule, ended, late, tree, overseers, names)
+    if late := await _late(services, rule, units, ended, holidays):
+        items += _overdue_lists(services, rule, ended, late, tree, overseers, names)
     return items
+
+
+async def _late(
+    services: Services,
+    rule: Rule,
+    units: Collection[str],
+    window: Window,
+    holidays: frozenset[date],
+) -> list[Standing]:
+    """Members of these units who missed a period that has ended (none if it was skipped,
+    or due before the rule was set)."""
+    if skipped(window, holidays) or (rule.since is not None and rule.since >= window.due):
+        return []
+    stands = await standings(services.db, units, window.start, window.due, window.due_day)
+    return _owing(rule, stands)
 
 
 def _owing(rule: Rule, stands: Sequence[Standing]) -> list[Standing]:
@@ -232,10 +244,7 @@ async def show_overdue(update: Update, context: BotContext) -> None:
             continue
         ended = window_ending(rule, last_due(rule, now, zone), zone)
         holidays = await holiday_days(services.db, ended.due_day, ended.due_day)
-        if skipped(ended, holidays) or (rule.since is not None and rule.since >= ended.due):
-            continue
-        stands = await standings(services.db, units, ended.start, ended.due, ended.due_day)
-        if late := _owing(rule, stands):
+        if late := await _late(services, rule, units, ended, holidays):
             texts.append(_overdue_text(services, member, ended, late, names))
     assert update.effective_message is not None
     for text in texts or [context.t.html(member.language, "overdue.none")]:

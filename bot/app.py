@@ -24,14 +24,21 @@ from domain.catalogue import default_catalogues
 from domain.clock import Clock, SystemClock
 from domain.holidays_csv import default_holidays
 from domain.settings import Settings
-from handlers import deadlines, errors, gate, join, menu
+from handlers import deadlines, errors, gate, join, leave, menu
 from handlers.alerts import escalate_unreached, reach_the_unreached, render_carried_over
 from handlers.context import BotApplication, BotContext, Services, services_of
 from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
 from handlers.outbox import OutboxSender
 from handlers.ratelimit import ChatRateLimiter
 from handlers.report import answers, resume
-from presentation.callbacks import ChooseLanguage, NothingToday, StartReport, unpack
+from presentation.callbacks import (
+    ChooseLanguage,
+    LeaveDays,
+    LeaveMember,
+    NothingToday,
+    StartReport,
+    unpack,
+)
 from presentation.i18n import Translator
 from presentation.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
 from storage.catalogue import all_catalogues, seed_catalogues
@@ -139,6 +146,7 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_handler(CommandHandler("nothing", menu.nothing_to_report, filters=private))
     application.add_handler(CommandHandler("my", menu.my_reports, filters=private))
     application.add_handler(CommandHandler("overdue", deadlines.show_overdue, filters=private))
+    application.add_handler(CommandHandler("leave", leave.ask_member, filters=private))
     application.add_handler(CommandHandler("incident", resume.start_incident, filters=private))
     application.add_handler(CommandHandler("activity", resume.start_activity, filters=private))
     for key, callback in (
@@ -156,6 +164,7 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_handler(
         CallbackQueryHandler(deadlines.on_reminder_button, pattern=_reminder_button)
     )
+    application.add_handler(CallbackQueryHandler(leave.on_button, pattern=_leave_button))
     # Last in the group: what no flow took still gets an answer, never silence.
     application.add_handler(CallbackQueryHandler(menu.stale_button))
     application.add_handler(MessageHandler(private & filters.COMMAND, menu.unknown_command))
@@ -199,6 +208,11 @@ async def _open_services(application: BotApplication) -> None:
             deadlines.tick, interval=timedelta(minutes=1), first=timedelta(seconds=10),
             name="deadlines:tick",
         )  # fmt: skip
+
+
+def _leave_button(data: object) -> bool:
+    """Whether a button's data is the leave flow's."""
+    return LeaveMember.matches(data) or LeaveDays.matches(data)
 
 
 def _reminder_button(data: object) -> bool:

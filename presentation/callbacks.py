@@ -253,6 +253,22 @@ class NothingToday(CallbackData, prefix="nt"):
     """Record "nothing to report" for today, from a reminder."""
 
 
+# --- leave (handlers/leave.py) ---------------------------------------------------------
+
+
+class LeaveMember(CallbackData, prefix="lm"):
+    """Choose the member to put on leave."""
+
+    member: int
+
+
+class LeaveDays(CallbackData, prefix="ld"):
+    """Put the member on leave for this many days from today; 0 ends their leave."""
+
+    member: int
+    days: int
+
+
 def unpack(data: object) -> CallbackData | None:
     """Read any of the bot's callback data; None for anything it did not make."""
     return REGISTRY.unpack(data)

@@ -129,3 +129,43 @@ async def standings(
         return [Standing(m, counts.get(m.id, {}), last.get(m.id), m.id in away) for m in members]
 
     return await db.read(read)
+
+
+async def reporting_members(db: Database, unit_codes: Collection[str]) -> list[Member]:
+    """The active members, team leaders and deputies of these units, by unit and name."""
+    rows = await db.fetch_all(
+        f"SELECT {MEMBER_COLUMNS} FROM members WHERE active = 1"
+        " AND role IN ('member', 'leader', 'deputy')"
+        " AND unit_code IN (SELECT value FROM json_each(?)) ORDER BY unit_code, full_name",
+        (json.dumps(sorted(unit_codes)),),
+    )
+    return [member_from_row(row) for row in rows]
+
+
+async def set_leave(
+    db: Database, member_id: int, first_day: date, last_day: date, set_by: int
+) -> None:
+    """Put a member on leave for a range of local days (both included)."""
+    await db.write(
+        lambda tx: tx.execute(
+            "INSERT INTO member_leave (member_id, first_day, last_day, set_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (member_id, first_day.isoformat(), last_day.isoformat(), set_by, tx.now.isoformat()),
+        )
+    )
+
+
+async def end_leave(db: Database, member_id: int, today: date) -> None:
+    """End a member's leave: from today on they are reminded and counted again."""
+
+    def end(tx: Tx) -> None:
+        tx.execute(
+            "DELETE FROM member_leave WHERE member_id = ? AND first_day >= ?",
+            (member_id, today.isoformat()),
+        )
+        tx.execute(
+            "UPDATE member_leave SET last_day = ? WHERE member_id = ? AND last_day >= ?",
+            ((today - timedelta(days=1)).isoformat(), member_id, today.isoformat()),
+        )
+
+    await db.write(end)

@@ -21,6 +21,8 @@ from presentation.callbacks import (
     DiscardDraft,
     EditField,
     KeepValue,
+    LeaveDays,
+    LeaveMember,
     NothingToday,
     ReplaceDraft,
     StartReport,
@@ -84,6 +86,8 @@ ROUND_TRIPS: list[tuple[CallbackData, str]] = [
     (ChooseLanguage("en"), "lg:en"),
     (StartReport("incident"), "sr:incident"),
     (NothingToday(), "nt"),
+    (LeaveMember(7), "lm:7"),
+    (LeaveDays(7, 14), "ld:7:14"),
 ]
 
 
@@ -259,6 +263,8 @@ LARGEST: list[CallbackData] = [
     ChooseLanguage(max(SUPPORTED_LANGUAGES, key=len)),
     StartReport(max(FORMS, key=len)),
     NothingToday(),
+    LeaveMember(BIGGEST_ID),
+    LeaveDays(BIGGEST_ID, 999),
 ]
 
 

@@ -145,3 +145,44 @@ async def test_my_reports_shows_the_next_deadline_and_whether_it_is_met(harness:
     await lan.send("/nothing")
     calls = await lan.send("/my")
     assert calls[-1].text.endswith("⏰ Hạn tiếp theo: 20:00 26/11/2026. Đã đủ 1/1 báo cáo ✅")
+
+
+async def test_a_supervisor_puts_a_member_on_leave_with_buttons(harness: Harness) -> None:
+    supervisor, lan, _, _ = await team(harness)
+    calls = await supervisor.send("/leave")
+    labels = [label for label, _ in calls[-1].inline_buttons()]
+    assert labels == ["Bình Nguyễn (Khối 1)", "Lan Nguyễn (Khối 1)", "Chi Nguyễn (Khối 2)"]
+    await supervisor.tap("Lan Nguyễn (Khối 1)")
+    await supervisor.tap("3 ngày")
+    assert supervisor.last_text().startswith(
+        "Đã ghi nghỉ phép cho Lan Nguyễn từ 26/11/2026 đến 28/11/2026"
+    )
+    harness.now = at("2026-11-26T18:01")
+    await run_jobs(harness)
+    assert reminders(lan) == []  # on leave: not reminded
+    harness.now = at("2026-11-26T20:01")
+    await run_jobs(harness)
+    [late] = overdue_lists(supervisor)
+    assert "Lan" not in late and "Bình" in late
+
+
+async def test_leave_cannot_be_set_outside_ones_subtree_even_with_a_forged_button(
+    harness: Harness,
+) -> None:
+    _, lan, _, _ = await team(harness)
+    other = await harness.join(950, "17464", Role.SUPERVISOR, "Khác")  # another commune
+    calls = await other.send("/leave")
+    assert calls[-1].text == "Không có tổ viên nào để ghi nghỉ phép."
+    with sqlite3.connect(harness.db_path) as connection:
+        (lan_id,) = connection.execute(
+            "SELECT id FROM members WHERE telegram_user_id = 501"
+        ).fetchone()
+    calls = await other.tap_data(f"ld:{lan_id}:30")
+    assert other.popups(calls) == ["Đơn vị này nằm ngoài phạm vi đồng chí phụ trách."]
+    calls = await lan.tap_data(f"ld:{lan_id}:30")  # nor can a member put themself on leave
+    assert lan.popups(calls) == ["Việc này không dành cho vai trò của đồng chí."]
+    with sqlite3.connect(harness.db_path) as connection:
+        leave = connection.execute(
+            "SELECT count(*) FROM member_leave WHERE member_id = ?", (lan_id,)
+        ).fetchone()
+    assert leave == (0,)

@@ -157,9 +157,9 @@ class OutboxSender:
             await asyncio.gather(*taken)
         return (await outbox_status(self.db, report_id, purpose)).get("sent", 0)
 
-    async def pending_for_report(self, report_id: int) -> int:
-        """How many of a report's messages are still to be sent (retrying)."""
-        return len(await due_messages(self.db, report_id=report_id))
+    async def pending_for_report(self, report_id: int, purpose: str) -> int:
+        """How many of a report's messages of a purpose are still to be sent (retrying)."""
+        return (await outbox_status(self.db, report_id, purpose)).get("pending", 0)
 
     async def _send_all(self, bot: Bot, rows: Iterable[OutboxRow], *, wait: bool = False) -> int:
         """Send the rows nobody is sending; with ``wait``, count those others were sending."""

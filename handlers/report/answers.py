@@ -18,7 +18,7 @@ from domain.forms import FORMS, SUMMARY_STEP, Field, FieldKind
 from domain.models import Draft
 from domain.values import decode
 from handlers.context import BotContext, origin_of
-from handlers.report.prompts import choice_values, photo_buttons, question, send_prompt
+from handlers.report.prompts import asked, choice_values, photo_buttons, question, send_prompt
 from handlers.report.resume import ALBUM_SETTLE, acknowledge_photos, chat_of, load_draft
 from handlers.report.submit import submit, submit_again
 from presentation import callbacks
@@ -212,7 +212,7 @@ async def _apply(
             shown = context.renderer().value(
                 spec, outcome.value if isinstance(outcome, Accept) else None
             )
-        answered = t.html(lang, "choice.made", question=_asked(context, draft, spec), answer=shown)
+        answered = t.html(lang, "choice.made", question=asked(context, draft, spec), answer=shown)
     if spec.kind is FieldKind.PLACE and isinstance(outcome, Accept):
         # The place step swapped in its own reply keyboard; bring the menu back. When the
         # next question has no buttons of its own, it comes in the same message.
@@ -225,13 +225,6 @@ async def _apply(
             return
         await context.bot.send_message(chat_id, place, reply_markup=main_keyboard(t, lang))
     await send_prompt(context, chat_id, fresh, answered=answered, edit=query and query.message)
-
-
-def _asked(context: BotContext, draft: Draft, spec: Field) -> Html:
-    """The question a tapped button answered, as it was asked."""
-    lang = context.registered_member().language
-    key = f"{spec.prompt}.{draft.mode}" if draft.mode else spec.prompt
-    return context.t.html(lang, key)
 
 
 async def _photo_received(

@@ -38,8 +38,7 @@ def question(context: BotContext, draft: Draft) -> tuple[Html, Markup]:
         return context.renderer().summary(form, draft.data), _summary_buttons(context, draft, form)
     spec = form.field(draft.step)
     assert spec is not None
-    key = f"{spec.prompt}.{draft.mode}" if draft.mode else spec.prompt
-    text = t.html(lang, key)
+    text = asked(context, draft, spec)
     current = decode(spec, draft.data.get(spec.key))
     if draft.editing and current is not None and spec.kind is not FieldKind.PHOTOS:
         shown = context.renderer().value(spec, current)
@@ -52,6 +51,12 @@ def question(context: BotContext, draft: Draft) -> tuple[Html, Markup]:
     else:
         markup = _question_buttons(context, draft, spec, _choice_labels(context, spec))
     return text, markup
+
+
+def asked(context: BotContext, draft: Draft, spec: Field) -> Html:
+    """The question a field is asked with, in the draft's current mode (e.g. "type the time")."""
+    key = f"{spec.prompt}.{draft.mode}" if draft.mode else spec.prompt
+    return context.t.html(context.registered_member().language, key)
 
 
 async def send_prompt(

@@ -85,7 +85,7 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
             delivered = 0
         if delivered:
             key = "report.submitted_urgent"
-        elif await outbox.pending_for_report(result.report_id):
+        elif await outbox.pending_for_report(result.report_id, PURPOSE):
             key = "report.submitted_urgent_retrying"
         else:
             key = "report.submitted_urgent_nobody"

@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from botapi_sim import BOT_USERNAME, Call, FakeBotApiServer, Message
+from botapi_sim.process import bot_environment, run_cli, start_bot
 from presentation.i18n import Translator
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "987654321:AAHfake-token-for-the-kill-soak"  # noqa: S105 - the fake server's
 LANGUAGE = "vi"
 T = Translator.load(LANGUAGE)
@@ -66,51 +66,9 @@ RESTART_PAUSE = (0.1, 0.6)
 FILE_AFTER_LAST_RESTART = 4.0
 SETTLE_WAIT = 40.0
 STOP_WAIT = 20.0
-_PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 
 # --- the bot as a process (as tests/test_process_kill.py runs it) ---------------------
-
-
-def child_environment(server: FakeBotApiServer, db_path: Path) -> dict[str, str]:
-    """Every setting explicit, so neither a .env file nor the caller's shell leaks in."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TELEGRAM_", "BOT_")) and name.lower() not in _PROXY_VARIABLES
-    }
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=server.base_url,
-        TELEGRAM_FILE_BASE_URL="",
-        BOT_DB_PATH=str(db_path),
-        BOT_TIMEZONE="Asia/Ho_Chi_Minh",
-        BOT_LANGUAGE=LANGUAGE,
-        NO_PROXY="127.0.0.1,localhost",
-        PYTHONUNBUFFERED="1",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return env
-
-
-def run_cli(env: dict[str, str], *args: str) -> str:
-    """Run an admin command of bot.py to completion; returns its standard output."""
-    finished = subprocess.run(  # noqa: S603 - our own interpreter and entry point
-        [sys.executable, "bot.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if finished.returncode != 0:
-        raise RuntimeError(
-            f"bot.py {' '.join(args)} exited with {finished.returncode}:\n"
-            f"{finished.stdout}\n{finished.stderr}"
-        )
-    return finished.stdout
 
 
 def make_invites(env: dict[str, str], work_dir: Path, count: int) -> list[str]:
@@ -160,19 +118,7 @@ class BotRunner:
     def start(self) -> BotRun:
         number = len(self.runs) + 1
         log_path = self.log_dir / f"bot-run-{number}.log"
-        log = log_path.open("wb")
-        try:
-            popen = subprocess.Popen(
-                [sys.executable, "bot.py"],
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        except BaseException:
-            log.close()
-            raise
+        popen, log = start_bot(self.env, log_path)
         run = BotRun(number, popen, log_path, log, time.monotonic(), self.server.call_count())
         self.runs.append(run)
         return run
@@ -479,7 +425,7 @@ def run_soak(members: int, kills: int, seed: int, work_dir: Path) -> SoakResult:
     log_dir = work_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with FakeBotApiServer(TOKEN) as server:
-        runner = BotRunner(server, child_environment(server, db_path), log_dir)
+        runner = BotRunner(server, bot_environment(server, db_path, TOKEN, LANGUAGE), log_dir)
         soak = Soak(server, seed)
         crowd: list[Member] = []
         try:

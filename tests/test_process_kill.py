@@ -21,7 +21,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -33,9 +32,9 @@ from typing import IO, Any
 import pytest
 
 from botapi_sim import BOT_USERNAME, FakeBotApiServer, RecordedCall
+from botapi_sim.process import bot_environment, run_cli, start_bot
 from presentation.i18n import Translator
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "987654321:AAHfake-token-for-process-kill-test"
 LANGUAGE = "vi"
 T = Translator.load(LANGUAGE)
@@ -45,7 +44,6 @@ FIRST_NAME = "Lan"
 LATITUDE, LONGITUDE = 18.679585, 105.681335
 DESCRIPTION = "Hai thanh niên lấy trộm xe máy trước nhà số 12, chạy về hướng chợ Vinh."
 UNITS_CSV = "code,name,parent_code\n40,Tỉnh Nghệ An,\n16702-K01,Khối 1,40\n"
-_PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 
 def prompt_text(key: str) -> str:
@@ -54,47 +52,6 @@ def prompt_text(key: str) -> str:
         pin = T.plain(LANGUAGE, "value.location", lat=f"{LATITUDE:.5f}", lon=f"{LONGITUDE:.5f}")
         return T.plain(LANGUAGE, key, place=pin)
     return T.plain(LANGUAGE, key)
-
-
-def child_environment(server: FakeBotApiServer, db_path: Path) -> dict[str, str]:
-    """Every setting explicit, so neither a .env file nor the caller's shell leaks in."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("TELEGRAM_", "BOT_")) and name.lower() not in _PROXY_VARIABLES
-    }
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=server.base_url,
-        # Empty means "derive it from the API base URL", and it outranks a .env value.
-        TELEGRAM_FILE_BASE_URL="",
-        BOT_DB_PATH=str(db_path),
-        BOT_TIMEZONE="Asia/Ho_Chi_Minh",
-        BOT_LANGUAGE=LANGUAGE,
-        NO_PROXY="127.0.0.1,localhost",
-        PYTHONUNBUFFERED="1",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return env
-
-
-def run_cli(env: dict[str, str], *args: str) -> str:
-    """Run an admin command of bot.py to completion; returns its standard output."""
-    finished = subprocess.run(  # noqa: S603 - our own interpreter and entry point
-        [sys.executable, "bot.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert finished.returncode == 0, (
-        f"bot.py {' '.join(args)} exited with {finished.returncode}:\n"
-        f"{finished.stdout}\n{finished.stderr}"
-    )
-    return finished.stdout
 
 
 @dataclass
@@ -137,19 +94,7 @@ class BotRunner:
     def start(self) -> BotProcess:
         number = len(self.runs) + 1
         log_path = self.log_dir / f"bot-run-{number}.log"
-        log = log_path.open("wb")
-        try:
-            popen = subprocess.Popen(
-                [sys.executable, "bot.py"],
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        except BaseException:
-            log.close()
-            raise
+        popen, log = start_bot(self.env, log_path)
         run = BotProcess(number, popen, log_path, log)
         self.runs.append(run)
         return run
@@ -283,7 +228,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def runner(api_server: FakeBotApiServer, db_path: Path, tmp_path: Path) -> Iterator[BotRunner]:
-    bots = BotRunner(child_environment(api_server, db_path), tmp_path)
+    bots = BotRunner(bot_environment(api_server, db_path, TOKEN, LANGUAGE), tmp_path)
     try:
         yield bots
     finally:

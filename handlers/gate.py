@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotApplication, BotContext, services_of
 from handlers.report.resume import show_where_member_is
+from storage.db import Database
 from storage.inbox import close_superseded, set_aside, stalled, superseded, unfinished
 from storage.members import member_by_telegram_id
 from storage.sessions import open_session
@@ -78,10 +80,8 @@ async def handle_unfinished_updates(application: BotApplication) -> int:
     services = services_of(application)
     handled = 0
     for update_id, payload in await unfinished(services.db):
-        try:
-            update = Update.de_json(payload, application.bot)
-        except Exception:
-            await set_aside(services.db, update_id, "unreadable update")
+        update = await _read_stored(services.db, update_id, payload, application.bot)
+        if update is None:
             continue
         await services.processor.submit(update, application.process_update(update))
         handled += 1
@@ -108,10 +108,8 @@ async def retry_stalled_updates(context: BotContext) -> None:
         if left.superseded:
             await close_superseded(services.db, left.update_id)
             continue
-        try:
-            update = Update.de_json(left.payload, context.bot)
-        except Exception:  # an update that cannot be read is set aside, never retried
-            await set_aside(services.db, left.update_id, "unreadable update")
+        update = await _read_stored(services.db, left.update_id, left.payload, context.bot)
+        if update is None:
             continue
         log.info("handling update %s again after a failure to save it", left.update_id)
         await services.processor.submit(update, _unless_superseded(context, update))
@@ -127,3 +125,14 @@ async def _unless_superseded(context: BotContext, update: Update) -> None:
         await close_superseded(context.db, update.update_id)
         return
     await context.application.process_update(update)
+
+
+async def _read_stored(
+    db: Database, update_id: int, payload: dict[str, Any], bot: Bot
+) -> Update | None:
+    """An update from the inbox; one that cannot be read is set aside, never handled."""
+    try:
+        return Update.de_json(payload, bot)
+    except Exception:
+        await set_aside(db, update_id, "unreadable update")
+        return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import mimetypes
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ CAPTION_LIMIT = 1024  # the same for a caption
 CALLBACK_DATA_LIMIT = 64  # bytes of a button's callback_data
 POPUP_LIMIT = 200  # UTF-16 code units of an answerCallbackQuery text
 ALBUM_LIMIT = 10
+PHOTO_UPLOAD_LIMIT = 10 << 20  # bytes of an uploaded photo
+FILE_UPLOAD_LIMIT = 50 << 20  # bytes of any other uploaded file
 
 METHOD_NOT_FOUND = "Not Found: method not found"
 MESSAGE_TO_EDIT_NOT_FOUND = "Bad Request: message to edit not found"
@@ -52,6 +55,8 @@ MESSAGE_NOT_MODIFIED = (
     " are exactly the same as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+ENTITY_TOO_LARGE = "Request Entity Too Large"
+ATTACH = "attach://"
 
 # Parameters Telegram reads as JSON; over HTTP they arrive as strings.
 _JSON_PARAMETERS = {
@@ -161,6 +166,28 @@ RecordedCall = Call
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded (not sent by file_id), byte for byte as Telegram got it."""
+
+    file_id: str  # the id Telegram gave it, in the message that carried it
+    filename: str
+    content: bytes
+    method: str  # "sendPhoto", "sendDocument", "sendMediaGroup"
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """An uploaded multipart part, as either transport hands it over."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Message:
     """A message in a chat as it stands at one moment: what a user sees and can tap."""
 
@@ -221,6 +248,7 @@ class _Chat:
     messages: dict[int, _Stored] = field(default_factory=dict)
     with_buttons: set[int] = field(default_factory=set)
     last_message_id: int = 0
+    uploads: list[Upload] = field(default_factory=list)
 
 
 @dataclass
@@ -251,6 +279,9 @@ class BotApi:
         self._answered_queries: set[str] = set()
         self._album_ids: Iterator[int] = itertools.count(1)
         self._file_ids: Iterator[int] = itertools.count(1)
+        self._uploads: dict[str, Upload] = {}
+        # Files uploaded by the request being answered: kept only if it succeeds.
+        self._staged: list[Upload] = []
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": self._get_me,
             "getUpdates": lambda params: [],
@@ -302,6 +333,17 @@ class BotApi:
     def of(self, method: str) -> list[Call]:
         with self.lock:
             return list(self._by_method.get(method, []))
+
+    def upload(self, file_id: str) -> Upload | None:
+        """The file uploaded under this file_id, or None (unknown, or sent by id)."""
+        with self.lock:
+            return self._uploads.get(file_id)
+
+    def uploads(self, chat_id: int) -> list[Upload]:
+        """The files the bot uploaded to one chat in requests Telegram accepted, in order."""
+        with self.lock:
+            chat = self._chats.get(chat_id)
+            return list(chat.uploads) if chat else []
 
     def messages(self, chat_id: int) -> list[Message]:
         """The chat's messages from the bot as they now stand, oldest first."""
@@ -375,8 +417,9 @@ class BotApi:
             try:
                 decoded = _decode(params)
             except ApiError as error:
-                return self._refused(Call(name, dict(params)), error)
-            call = Call(name, decoded)
+                return self._refused(Call(name, _without_content(params)), error)
+            # The record keeps an uploaded file's name and size; its bytes are in uploads().
+            call = Call(name, _without_content(decoded))
             failure = self._take_failure(name, call.chat_id)
             if failure is not None:
                 call.injected = True
@@ -385,14 +428,24 @@ class BotApi:
                 )
                 return self._refused(call, arranged)
             handler = serve or self._methods.get(name)
+            self._staged = []
             try:
                 if handler is None:
                     raise ApiError(404, METHOD_NOT_FOUND)
                 call.result = handler(decoded)
             except ApiError as error:
+                self._staged = []
                 return self._refused(call, error)
+            self._keep_uploads(call)
             self._record(call)
             return 200, {"ok": True, "result": call.result}
+
+    def _keep_uploads(self, call: Call) -> None:
+        staged, self._staged = self._staged, []
+        for upload in staged:
+            self._uploads[upload.file_id] = upload
+        if staged and call.chat_id is not None:
+            self._chat(call.chat_id).uploads.extend(staged)
 
     def _take_failure(self, method: str, chat_id: int | None) -> Failure | None:
         for failure in self.failures:
@@ -604,36 +657,62 @@ class BotApi:
         chat.with_buttons.discard(message_id)
         return True
 
-    def _file(self, value: Any, kind: str) -> tuple[str, str]:
-        """(file_id, file_unique_id) of a file sent by id or uploaded."""
-        if isinstance(value, str) and value and not value.startswith("attach://"):
-            return value, f"{value}-unique"
-        number = next(self._file_ids)
-        return f"{kind}-upload-{number}", f"{kind}-upload-{number}-unique"
+    @staticmethod
+    def _input_file(params: Mapping[str, Any], value: Any, name: str) -> str | _Part | None:
+        """The file a parameter names, found as Telegram's server finds it.
 
-    def _photo_sizes(self, value: Any) -> list[dict[str, Any]]:
-        file_id, unique_id = self._file(value, "photo")
-        return [{"file_id": file_id, "file_unique_id": unique_id, "width": 1280, "height": 960}]
+        A file id is kept as it is; "attach://<part>" names an uploaded multipart part; a
+        parameter that is no file id is looked up as a part of its own name (``name``; "" for
+        an InputMedia, which only names parts by attach://). Both transports give a part as
+        {"filename": ..., "content": bytes}. None if the request has no such file.
+        """
+        if isinstance(value, str) and value:
+            if not value.startswith(ATTACH):
+                return value
+            name = value[len(ATTACH) :]
+        part = params.get(name) if name else None
+        if not isinstance(part, Mapping) or not isinstance(part.get("content"), bytes):
+            return None
+        return _Part(str(part.get("filename") or ""), part["content"])
+
+    def _file(self, source: str | _Part, kind: str, method: str) -> dict[str, Any]:
+        """The file's fields in the message: its ids, and its name and size if uploaded."""
+        if isinstance(source, str):
+            fields: dict[str, Any] = {"file_id": source, "file_unique_id": f"{source}-unique"}
+            known = self._uploads.get(source)  # sent again by the id it was given
+            return {**fields, **_described(known.filename, known.size, kind)} if known else fields
+        size = len(source.content)
+        if size > (PHOTO_UPLOAD_LIMIT if kind == "photo" else FILE_UPLOAD_LIMIT):
+            raise ApiError(413, ENTITY_TOO_LARGE)
+        file_id = f"{kind}-upload-{next(self._file_ids)}"
+        upload = Upload(file_id, source.filename, source.content, method)
+        self._staged.append(upload)  # kept once the request succeeds
+        fields = {"file_id": file_id, "file_unique_id": f"{file_id}-unique"}
+        return {**fields, **_described(source.filename, size, kind)}
+
+    def _photo_sizes(self, source: str | _Part, method: str) -> list[dict[str, Any]]:
+        return [{**self._file(source, "photo", method), "width": 1280, "height": 960}]
 
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat_id(params)
-        if not params.get("photo"):
+        photo = self._input_file(params, params.get("photo"), "photo")
+        if photo is None:
             raise _bad_request("there is no photo in the request")
+        content = {"photo": self._photo_sizes(photo, "sendPhoto")}
         parsed = self._parsed(params, "caption", "caption_entities")
         markup = self._markup(params)
-        content = {"photo": self._photo_sizes(params["photo"])}
         content.update(self._shown(parsed, caption=True))
         self._check_button_data(markup)
         return self._store(chat_id, content, markup).to_json()
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat_id(params)
-        if not params.get("document"):
+        document = self._input_file(params, params.get("document"), "document")
+        if document is None:
             raise _bad_request("there is no document in the request")
+        content: dict[str, Any] = {"document": self._file(document, "document", "sendDocument")}
         parsed = self._parsed(params, "caption", "caption_entities")
         markup = self._markup(params)
-        file_id, unique_id = self._file(params["document"], "document")
-        content: dict[str, Any] = {"document": {"file_id": file_id, "file_unique_id": unique_id}}
         content.update(self._shown(parsed, caption=True))
         self._check_button_data(markup)
         return self._store(chat_id, content, markup).to_json()
@@ -658,12 +737,14 @@ class BotApi:
                 raise _bad_request(f"{kind} can't be mixed with other media types")
         contents = []
         for item in media:
-            parsed = self._parsed(item, "caption", "caption_entities")
+            source = self._input_file(params, item.get("media"), "")
+            if source is None:
+                raise _bad_request("can't parse InputMedia: media not found")
             if item["type"] == "photo":
-                content: dict[str, Any] = {"photo": self._photo_sizes(item.get("media"))}
+                content: dict[str, Any] = {"photo": self._photo_sizes(source, "sendMediaGroup")}
             else:
-                file_id, unique_id = self._file(item.get("media"), item["type"])
-                content = {item["type"]: {"file_id": file_id, "file_unique_id": unique_id}}
+                content = {item["type"]: self._file(source, item["type"], "sendMediaGroup")}
+            parsed = self._parsed(item, "caption", "caption_entities")
             content.update(self._shown(parsed, caption=True))
             contents.append(content)
         # One item is sent as an ordinary message, outside any album, as TDLib does.
@@ -693,6 +774,27 @@ class BotApi:
             raise ApiError(400, QUERY_TOO_OLD)  # a query is answered once
         self._answered_queries.add(query_id)
         return True
+
+
+def _described(filename: str, size: int, kind: str) -> dict[str, Any]:
+    """What Telegram tells of an uploaded file besides its ids: a document's name, its size."""
+    if kind == "photo":
+        return {"file_size": size}
+    fields: dict[str, Any] = {}
+    if filename:
+        mime_type = mimetypes.guess_type(filename, strict=False)[0]
+        fields = {"file_name": filename, "mime_type": mime_type or "application/octet-stream"}
+    return {**fields, "file_size": size}
+
+
+def _without_content(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters with each uploaded part as its name and size, not its bytes."""
+    return {
+        name: {"filename": value.get("filename"), "size": len(value["content"])}
+        if isinstance(value, Mapping) and isinstance(value.get("content"), bytes)
+        else value
+        for name, value in params.items()
+    }
 
 
 def _decode(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -53,17 +53,22 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
         head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
         params: dict[str, Any] = {}
+        files: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             if not isinstance(name, str):
                 continue
             payload = part.get_payload(decode=True)
             raw = payload if isinstance(payload, bytes) else b""
-            if part.get_filename() is not None:
-                params[name] = {"filename": part.get_filename(), "size": len(raw)}
+            filename = part.get_filename()
+            if filename is not None:
+                # A file, kept byte for byte; a parameter refers to it by its own name or
+                # as "attach://<name>", which BotApi resolves as Telegram does.
+                files[name] = {"filename": filename, "size": len(raw), "content": raw}
             else:
                 params[name] = raw.decode("utf-8")
-        return params
+        # Telegram keeps files apart from parameters: a file never hides a parameter.
+        return {**files, **params}
     raise ApiError(400, f"Bad Request: unsupported content type {media_type!r}")
 
 

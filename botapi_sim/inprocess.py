@@ -16,6 +16,20 @@ from telegram.request import BaseRequest, RequestData
 from botapi_sim.core import BotApi, Call, Failure
 
 
+def uploaded_parts(request_data: RequestData) -> dict[str, dict[str, Any]]:
+    """The files of a request as multipart parts, in the shape the HTTP transport gives them.
+
+    python-telegram-bot leaves an uploaded file out of ``parameters`` (or sets the parameter
+    to "attach://<part>") and puts its (filename, content, mimetype) under the part's name in
+    ``multipart_data``; content may be an open file, read here as the HTTP client would.
+    """
+    parts: dict[str, dict[str, Any]] = {}
+    for name, (filename, content, _mimetype) in request_data.multipart_data.items():
+        raw = content if isinstance(content, bytes) else content.read()
+        parts[name] = {"filename": filename, "size": len(raw), "content": raw}
+    return parts
+
+
 class FakeTelegram(BaseRequest):
     """In-process Bot API. Every request is recorded in ``calls``."""
 
@@ -76,6 +90,9 @@ class FakeTelegram(BaseRequest):
     ) -> tuple[int, bytes]:
         assert url.startswith(("http://", "https://")), url
         api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            # As over HTTP: a file never hides a parameter of the same name.
+            params = {**uploaded_parts(request_data), **params}
         status, body = self.api.request(api_method, params)
         return status, json.dumps(body, ensure_ascii=False).encode("utf-8")

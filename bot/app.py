@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import Executor
 from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -24,14 +25,16 @@ from domain.catalogue import default_catalogues
 from domain.clock import Clock, SystemClock
 from domain.holidays_csv import default_holidays
 from domain.settings import Settings
-from handlers import deadlines, errors, gate, join, leave, menu
+from handlers import deadlines, digest, errors, gate, join, leave, menu
 from handlers.alerts import escalate_unreached, reach_the_unreached, render_carried_over
 from handlers.context import BotApplication, BotContext, Services, services_of
+from handlers.digest_worker import DigestWorker
 from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
 from handlers.outbox import OutboxSender
 from handlers.ratelimit import ChatRateLimiter
 from handlers.report import answers, resume
 from presentation.callbacks import (
+    AskDigest,
     ChooseLanguage,
     LeaveDays,
     LeaveMember,
@@ -45,6 +48,7 @@ from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database
 from storage.holidays import seed_holidays
 from storage.inbox import forget_handled
+from storage.outbox import forget_made_files
 from storage.updates import forget_old_updates
 
 log = logging.getLogger(__name__)
@@ -74,8 +78,13 @@ def build_application(
     request: BaseRequest | None = None,
     clock: Clock | None = None,
     rate_limit: bool = True,
+    digest_executor: Executor | None = None,
 ) -> BotApplication:
-    """Create the Application with its services; nothing is opened until post_init."""
+    """Create the Application with its services; nothing is opened until post_init.
+
+    ``digest_executor``: where digests are drawn; by default a process of their own,
+    started on first use (tests share one between applications).
+    """
     translator = Translator.load(settings.language)
     clock = clock or SystemClock()
     db = Database(settings.db_path, clock)
@@ -118,6 +127,7 @@ def build_application(
         receiver=receiver,
         processor=processor,
         failed_updates=failed,
+        digest_worker=DigestWorker(digest_executor),
     )
     # Outbox rows queued by an older version carry no text; they are rendered on sending.
     services.outbox.legacy = lambda row: render_carried_over(services, row)
@@ -147,6 +157,7 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_handler(CommandHandler("my", menu.my_reports, filters=private))
     application.add_handler(CommandHandler("overdue", deadlines.show_overdue, filters=private))
     application.add_handler(CommandHandler("leave", leave.ask_member, filters=private))
+    application.add_handler(CommandHandler("digest", digest.ask, filters=private))
     application.add_handler(CommandHandler("incident", resume.start_incident, filters=private))
     application.add_handler(CommandHandler("activity", resume.start_activity, filters=private))
     for key, callback in (
@@ -165,6 +176,7 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
         CallbackQueryHandler(deadlines.on_reminder_button, pattern=_reminder_button)
     )
     application.add_handler(CallbackQueryHandler(leave.on_button, pattern=_leave_button))
+    application.add_handler(CallbackQueryHandler(digest.on_button, pattern=AskDigest.matches))
     # Last in the group: what no flow took still gets an answer, never silence.
     application.add_handler(CallbackQueryHandler(menu.stale_button))
     application.add_handler(MessageHandler(private & filters.COMMAND, menu.unknown_command))
@@ -208,6 +220,11 @@ async def _open_services(application: BotApplication) -> None:
             deadlines.tick, interval=timedelta(minutes=1), first=timedelta(seconds=10),
             name="deadlines:tick",
         )  # fmt: skip
+        # A digest missed while the bot was down is caught up a few seconds after start.
+        application.job_queue.run_repeating(
+            digest.tick, interval=timedelta(minutes=1), first=timedelta(seconds=5),
+            name="digests:tick",
+        )  # fmt: skip
 
 
 def _leave_button(data: object) -> bool:
@@ -236,7 +253,9 @@ async def _finish_updates(application: BotApplication) -> None:
 
 
 async def _close_services(application: BotApplication) -> None:
-    await services_of(application).db.close()
+    services = services_of(application)
+    services.digest_worker.close()
+    await services.db.close()
 
 
 async def set_command_menus(application: BotApplication, translator: Translator) -> None:
@@ -263,6 +282,8 @@ async def prune_updates(context: BotContext) -> None:
     """Forget what Telegram can no longer send again: update keys, and the inbox's words."""
     await forget_old_updates(context.db)
     await forget_handled(context.db, context.services.clock.now() - timedelta(days=2))
+    # A digest's files are kept until sent, and a week more for a look at what went out.
+    await forget_made_files(context.db, context.services.clock.now() - timedelta(days=7))
 
 
 class RedactToken(logging.Filter):

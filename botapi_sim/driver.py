@@ -8,9 +8,12 @@ Tests and the benchmark both drive the bot through it.
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import multiprocessing
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,19 @@ DEMO_UNITS = [
 ]
 
 
+_DIGEST_POOL: list[Executor] = []
+
+
+def shared_digest_executor() -> Executor:
+    """One digest worker process for every harness of a test run: the same code path as
+    the bot's own, without starting a process per test."""
+    if not _DIGEST_POOL:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(pool.shutdown, wait=False, cancel_futures=True)
+        _DIGEST_POOL.append(pool)
+    return _DIGEST_POOL[0]
+
+
 def make_settings(db_path: Path, language: str = "vi") -> Settings:
     return Settings(
         token=TOKEN,
@@ -75,8 +91,12 @@ class HarnessClock:
 class Harness:
     """One bot on one SQLite file, with Telegram simulated and time under the test's control."""
 
-    def __init__(self, db_path: Path, *, rate_limit: bool = False) -> None:
+    def __init__(
+        self, db_path: Path, *, rate_limit: bool = False, settings: dict[str, Any] | None = None
+    ) -> None:
         self.db_path = db_path
+        # Settings that differ from make_settings' (digest schedules, thresholds).
+        self.settings_changes = settings or {}
         self.now = START
         self.elapsed = 0.0  # seconds on the bot's monotonic clock
         self.clock = HarnessClock(self)
@@ -97,10 +117,11 @@ class Harness:
 
     async def start(self) -> None:
         self.app = build_application(
-            make_settings(self.db_path),
+            replace(make_settings(self.db_path), **self.settings_changes),
             request=self.telegram,
             clock=self.clock,
             rate_limit=self.rate_limit,
+            digest_executor=shared_digest_executor(),
         )
         await self.app.initialize()
         assert self.app.post_init is not None

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 
@@ -39,6 +40,19 @@ _LONGEST_REMINDER = {
 }
 
 
+class Recurring(Protocol):
+    """Anything due daily, weekly or monthly at one local time: a rule, a digest."""
+
+    @property
+    def period(self) -> Period: ...
+    @property
+    def due(self) -> time: ...
+    @property
+    def weekday(self) -> int | None: ...
+    @property
+    def month_day(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class Rule:
     id: int
@@ -51,6 +65,7 @@ class Rule:
     needed: int = 1
     remind: tuple[timedelta, ...] = ()  # before the due moment, longest first
     since: datetime | None = None  # when the rule was set: nothing was due before
+    until: datetime | None = None  # when it was removed: nothing was due after
 
     def counts(self, report_kind: str) -> bool:
         """Whether a report of this kind meets the rule."""
@@ -73,7 +88,7 @@ class Window:
         return self.start <= moment < self.due
 
 
-def _due_on(rule: Rule, day: date, zone: ZoneInfo) -> datetime | None:
+def _due_on(rule: Recurring, day: date, zone: ZoneInfo) -> datetime | None:
     """The rule's due moment on a local day, if it is due that day."""
     if rule.period is Period.WEEKLY and day.weekday() != rule.weekday:
         return None
@@ -82,33 +97,33 @@ def _due_on(rule: Rule, day: date, zone: ZoneInfo) -> datetime | None:
     return datetime.combine(day, rule.due, tzinfo=zone).astimezone(UTC)
 
 
-def next_due(rule: Rule, after: datetime, zone: ZoneInfo) -> datetime:
+def next_due(rule: Recurring, after: datetime, zone: ZoneInfo) -> datetime:
     """The first due moment strictly after a moment."""
     day = after.astimezone(zone).date()
     for offset in range(0, 64):  # a monthly rule is due within 31 days; a margin for DST
         due = _due_on(rule, day + timedelta(days=offset), zone)
         if due is not None and due > after:
             return due
-    raise AssertionError(f"rule {rule.id} is never due")  # pragma: no cover
+    raise AssertionError(f"{rule} is never due")  # pragma: no cover
 
 
-def last_due(rule: Rule, at_or_before: datetime, zone: ZoneInfo) -> datetime:
+def last_due(rule: Recurring, at_or_before: datetime, zone: ZoneInfo) -> datetime:
     """The latest due moment at or before a moment."""
     day = at_or_before.astimezone(zone).date()
     for offset in range(0, 64):
         due = _due_on(rule, day - timedelta(days=offset), zone)
         if due is not None and due <= at_or_before:
             return due
-    raise AssertionError(f"rule {rule.id} is never due")  # pragma: no cover
+    raise AssertionError(f"{rule} is never due")  # pragma: no cover
 
 
-def window_ending(rule: Rule, due: datetime, zone: ZoneInfo) -> Window:
+def window_ending(rule: Recurring, due: datetime, zone: ZoneInfo) -> Window:
     """The period that ends at a due moment."""
     start = last_due(rule, due - timedelta(microseconds=1), zone)
     return Window(start, due, due.astimezone(zone).date())
 
 
-def window_of(rule: Rule, submitted: datetime, zone: ZoneInfo) -> Window:
+def window_of(rule: Recurring, submitted: datetime, zone: ZoneInfo) -> Window:
     """The period a report submitted at a moment counts for."""
     return window_ending(rule, next_due(rule, submitted, zone), zone)
 

@@ -47,12 +47,26 @@ Attachment = Location | Photos | Document
 
 
 @dataclass(frozen=True)
+class MadeFile:
+    """A file the bot made (a digest's chart or spreadsheet), kept in the database until
+    its message is sent; sent as a photo or as a document."""
+
+    file_id: int
+    filename: str
+    photo: bool = False
+
+
+@dataclass(frozen=True)
 class Payload:
-    """A message as it will be sent: HTML text, inline buttons, then its attachments."""
+    """A message as it will be sent: HTML text, inline buttons, then its attachments.
+
+    With ``file``, the message is that file and the text its caption.
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    file: MadeFile | None = None
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,24 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.deadlines import Period
+from domain.digest import DigestSchedule, Thresholds, parse_schedule
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
 SUPPORTED_LANGUAGES = ("vi", "en")
+# When each digest is sent, as BOT_DIGEST_DAILY, _WEEKLY and _MONTHLY take them.
+DIGEST_DEFAULTS = {Period.DAILY: "07:00", Period.WEEKLY: "mon 07:30", Period.MONTHLY: "1 08:00"}
+_DIGEST_SHAPES = {
+    Period.DAILY: "HH:MM, such as 07:00",
+    Period.WEEKLY: "a weekday and HH:MM, such as mon 07:30",
+    Period.MONTHLY: "a day of the month (1-28) and HH:MM, such as 1 08:00",
+}
+_OFF = {"off", "none", "no", "false", "0", "tắt"}
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 
 
@@ -27,6 +38,15 @@ class Settings:
     db_path: Path
     timezone: ZoneInfo
     language: str
+    # Each digest's schedule; a missing one is turned off.
+    digests: tuple[DigestSchedule, ...] = field(
+        default_factory=lambda: tuple(
+            schedule
+            for period, text in DIGEST_DEFAULTS.items()
+            if (schedule := parse_schedule(period, text)) is not None
+        )
+    )
+    thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __repr__(self) -> str:
         # The token must never reach a log line, even through a debug print.
@@ -73,8 +93,11 @@ def load_settings(
     require_token=False.
     """
     values: dict[str, str] = read_env_file(env_file) if env_file is not None else {}
+    environment = os.environ if environ is None else environ
+    # Where an empty value means "off" (a digest), an empty variable counts too.
+    given = {**values, **environment}
     # The environment wins, but an empty variable does not blank out the file's value.
-    values.update({k: v for k, v in (os.environ if environ is None else environ).items() if v})
+    values.update({k: v for k, v in environment.items() if v})
 
     def get(name: str, default: str = "") -> str:
         return values.get(name, "").strip() or default
@@ -125,6 +148,33 @@ def load_settings(
             f"{', '.join(SUPPORTED_LANGUAGES)}."
         )
 
+    digests = []
+    for period, default in DIGEST_DEFAULTS.items():
+        name = f"BOT_DIGEST_{period.value.upper()}"
+        text = given[name].strip() if name in given else default
+        if not text or text.lower() in _OFF:
+            continue
+        schedule = parse_schedule(period, text)
+        if schedule is None:
+            raise SettingsError(
+                f"{name}={text!r} is not a schedule: use {_DIGEST_SHAPES[period]}, "
+                "or leave it empty to turn this digest off."
+            )
+        digests.append(schedule)
+
+    def whole(name: str, default: int, low: int, high: int) -> int:
+        text = get(name, str(default))
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise SettingsError(f"{name}={text!r} must be a whole number from {low} to {high}.")
+        return int(text)
+
+    thresholds = Thresholds(
+        hot_spot_count=whole("BOT_HOTSPOT_COUNT", 3, 2, 1000),
+        hot_spot_days=whole("BOT_HOTSPOT_DAYS", 7, 1, 366),
+        hot_spot_metres=float(whole("BOT_HOTSPOT_METRES", 300, 1, 100_000)),
+        silent_days=whole("BOT_SILENT_DAYS", 7, 1, 366),
+    )
+
     return Settings(
         token=token,
         api_base_url=api_base_url,
@@ -132,6 +182,8 @@ def load_settings(
         db_path=Path(get("BOT_DB_PATH", "data/bot.sqlite3")),
         timezone=timezone,
         language=language,
+        digests=tuple(digests),
+        thresholds=thresholds,
     )
 
 

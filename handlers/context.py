@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from domain.clock import Clock, Moment
 from domain.models import CatalogueItem, Draft, Member
 from domain.settings import Settings
+from handlers.digest_worker import DigestWorker
 from handlers.inbox import ChatOrderedProcessor, Receiver
 from handlers.outbox import OutboxSender
 from presentation.i18n import Translator
@@ -39,6 +40,8 @@ class Services:
     # The deployment's catalogues, read once at start-up: every question and summary
     # needs them, and they change only with a new version of the defaults.
     catalogues: Mapping[str, Sequence[CatalogueItem]] = field(default_factory=dict)
+    # Digests are computed and drawn in another process (handlers/digest.py).
+    digest_worker: DigestWorker = field(default_factory=lambda: DigestWorker())
 
     def items(self, kind: str) -> Sequence[CatalogueItem]:
         return self.catalogues.get(kind, ())

@@ -14,14 +14,21 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
-from telegram import Bot, InputMediaPhoto, Message
+from telegram import Bot, InputFile, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from domain.clock import Clock
 from domain.outbox import Document, Failure, Location, Payload, Photos, next_attempt, policy_for
 from presentation.keyboards import inline_markup
 from storage.db import Database
-from storage.outbox import OutboxRow, due_messages, mark_failed, mark_sent, outbox_status
+from storage.outbox import (
+    OutboxRow,
+    due_messages,
+    made_file,
+    mark_failed,
+    mark_sent,
+    outbox_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -199,11 +206,16 @@ class OutboxSender:
             await mark_failed(self.db, row.id, "nothing to send", None)
             log.error("outbox %s (%s) has nothing to send; given up", row.id, item.key)
             return False
+        content = None
+        if payload.file is not None:
+            content = await made_file(self.db, payload.file.file_id)
+            if content is None:
+                await mark_failed(self.db, row.id, "the file is gone", None)
+                log.error("outbox %s (%s): its file is gone; given up", row.id, item.key)
+                return False
         await self.pacer.wait_turn(item.chat_id)
         try:
-            message = await bot.send_message(
-                item.chat_id, payload.text, reply_markup=inline_markup(payload.buttons)
-            )
+            message = await self._send_message(bot, item.chat_id, payload, content)
         except TelegramError as error:
             await self._failed(row, error)
             return False
@@ -211,6 +223,22 @@ class OutboxSender:
         self._due_at.pop(row.id, None)
         await self._send_attachments(bot, item.chat_id, payload, message)
         return True
+
+    @staticmethod
+    async def _send_message(
+        bot: Bot, chat_id: int, payload: Payload, content: bytes | None
+    ) -> Message:
+        markup = inline_markup(payload.buttons)
+        if payload.file is None or content is None:
+            return await bot.send_message(chat_id, payload.text, reply_markup=markup)
+        upload = InputFile(content, filename=payload.file.filename)
+        if payload.file.photo:
+            return await bot.send_photo(
+                chat_id, upload, caption=payload.text or None, reply_markup=markup
+            )
+        return await bot.send_document(
+            chat_id, upload, caption=payload.text or None, reply_markup=markup
+        )
 
     async def _failed(self, row: OutboxRow, error: TelegramError) -> None:
         failure, retry_after = classify(error)

@@ -269,6 +269,18 @@ class LeaveDays(CallbackData, prefix="ld"):
     days: int
 
 
+class DigestSpan(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class AskDigest(CallbackData, prefix="dg"):
+    """/digest's buttons: today, this week or this month so far."""
+
+    span: DigestSpan
+
+
 def unpack(data: object) -> CallbackData | None:
     """Read any of the bot's callback data; None for anything it did not make."""
     return REGISTRY.unpack(data)

@@ -13,7 +13,10 @@ from domain.models import Member
 from storage.db import Database, Tx
 from storage.members import MEMBER_COLUMNS, member_from_row
 
-_COLUMNS = "id, unit_code, kind, period, due_time, weekday, month_day, needed, remind, created_at"
+_COLUMNS = (
+    "id, unit_code, kind, period, due_time, weekday, month_day, needed, remind, created_at,"
+    " removed_at"
+)
 
 
 def _rule(row: sqlite3.Row) -> Rule:
@@ -28,6 +31,7 @@ def _rule(row: sqlite3.Row) -> Rule:
         needed=row["needed"],
         remind=tuple(timedelta(minutes=int(m)) for m in row["remind"].split(",") if m),
         since=datetime.fromisoformat(row["created_at"]),
+        until=datetime.fromisoformat(row["removed_at"]) if row["removed_at"] else None,
     )
 
 
@@ -56,12 +60,17 @@ async def add_rule(db: Database, rule: Rule) -> int:
     return await db.write(add)
 
 
+def rules_in(tx: Tx, *, with_removed: bool = False) -> list[Rule]:
+    """The rules in force, by number; with the removed ones too, for what was due before."""
+    where = "" if with_removed else " WHERE removed_at IS NULL"
+    return [
+        _rule(row) for row in tx.all(f"SELECT {_COLUMNS} FROM deadline_rules{where} ORDER BY id")
+    ]
+
+
 async def active_rules(db: Database) -> list[Rule]:
     """The rules in force, by number."""
-    rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM deadline_rules WHERE removed_at IS NULL ORDER BY id"
-    )
-    return [_rule(row) for row in rows]
+    return await db.read(rules_in)
 
 
 async def remove_rule(db: Database, rule_id: int) -> bool:

@@ -16,6 +16,7 @@ from domain.outbox import (
     Document,
     LinkButton,
     Location,
+    MadeFile,
     OutboxItem,
     Payload,
     Photos,
@@ -49,14 +50,15 @@ def _attachment(attachment: Attachment) -> dict[str, Any]:
 
 
 def encode_payload(payload: Payload) -> str:
-    return json.dumps(
-        {
-            "text": payload.text,
-            "buttons": [[_button(b) for b in row] for row in payload.buttons],
-            "attachments": [_attachment(a) for a in payload.attachments],
-        },
-        ensure_ascii=False,
-    )
+    encoded: dict[str, Any] = {
+        "text": payload.text,
+        "buttons": [[_button(b) for b in row] for row in payload.buttons],
+        "attachments": [_attachment(a) for a in payload.attachments],
+    }
+    if payload.file is not None:
+        made = payload.file
+        encoded["file"] = {"id": made.file_id, "name": made.filename, "photo": made.photo}
+    return json.dumps(encoded, ensure_ascii=False)
 
 
 def decode_payload(raw: str) -> Payload | None:
@@ -78,7 +80,9 @@ def decode_payload(raw: str) -> Payload | None:
         )
         for row in data.get("buttons", ())
     )
-    return Payload(data["text"], buttons, tuple(attachments))
+    made = data.get("file")
+    file = MadeFile(made["id"], made["name"], made["photo"]) if made else None
+    return Payload(data["text"], buttons, tuple(attachments), file)
 
 
 def enqueue_in(tx: Tx, items: Sequence[OutboxItem]) -> int:
@@ -198,3 +202,32 @@ async def alert_recipient_ids(db: Database, report_id: int) -> list[int]:
         (report_id,),
     )
     return [row["recipient_id"] for row in rows]
+
+
+def store_file(tx: Tx, filename: str, content: bytes) -> int:
+    """Keep a file the bot made until the outbox has sent it; returns its id."""
+    cursor = tx.execute(
+        "INSERT INTO made_files (filename, content, created_at) VALUES (?, ?, ?)",
+        (filename, content, tx.now.isoformat()),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def made_file(db: Database, file_id: int) -> bytes | None:
+    row = await db.fetch_one("SELECT content FROM made_files WHERE id = ?", (file_id,))
+    return bytes(row["content"]) if row else None
+
+
+async def forget_made_files(db: Database, older_than: datetime) -> int:
+    """Drop made files no pending message needs any more (sent, or given up)."""
+    return await db.write(
+        lambda tx: (
+            tx.execute(
+                "DELETE FROM made_files WHERE created_at < ? AND id NOT IN ("
+                " SELECT json_extract(payload, '$.file.id') FROM outbox"
+                " WHERE status = 'pending' AND json_extract(payload, '$.file.id') IS NOT NULL)",
+                (older_than.isoformat(),),
+            ).rowcount
+        )
+    )

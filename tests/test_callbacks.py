@@ -14,10 +14,12 @@ from presentation.callbacks import (
     CALLBACK_DATA_LIMIT,
     REGISTRY,
     AnswerField,
+    AskDigest,
     CallbackData,
     CallbackRegistry,
     ChooseLanguage,
     ContinueDraft,
+    DigestSpan,
     DiscardDraft,
     EditField,
     KeepValue,
@@ -88,6 +90,7 @@ ROUND_TRIPS: list[tuple[CallbackData, str]] = [
     (NothingToday(), "nt"),
     (LeaveMember(7), "lm:7"),
     (LeaveDays(7, 14), "ld:7:14"),
+    (AskDigest(DigestSpan.WEEK), "dg:week"),
 ]
 
 
@@ -265,6 +268,7 @@ LARGEST: list[CallbackData] = [
     NothingToday(),
     LeaveMember(BIGGEST_ID),
     LeaveDays(BIGGEST_ID, 999),
+    AskDigest(max(DigestSpan, key=len)),
 ]
 
 

@@ -50,7 +50,7 @@ TELEGRAM_TAGS = {
     "tg-spoiler", "tg-emoji", "span", "blockquote",
 }  # fmt: skip
 # Message ids the code passes to CallbackQuery.answer, besides every error.* message.
-POP_UP_IDS = ("report.already_submitted", "access.refused_short")
+POP_UP_IDS = ("report.already_submitted", "access.refused_short", "digest.already")
 
 VI = load_catalogue(LOCALES_DIR / "vi" / "LC_MESSAGES" / "messages.po")
 EN = load_catalogue(LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po")

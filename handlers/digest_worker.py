@@ -1,0 +1,48 @@
+"""The digest worker: another process for the heavy part of a digest (numbers, chart,
+spreadsheet), so that members' answers never wait behind it on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DigestWorker:
+    """Runs digest work in another process, so that answers never wait for a chart.
+
+    The process is started on first use and kept; if it dies, the next use starts a new
+    one. Tests may hand in an executor of their own (shared between applications).
+    """
+
+    def __init__(self, executor: Executor | None = None) -> None:
+        self._given = executor
+        self._pool: Executor | None = executor
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor(), function, *args)
+        except BrokenProcessPool:
+            log.error("the digest worker died; starting a new one")
+            self._pool = None if self._given is None else self._given
+            return await loop.run_in_executor(self._executor(), function, *args)
+
+    def close(self) -> None:
+        if self._pool is not None and self._pool is not self._given:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._given

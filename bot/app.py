@@ -114,7 +114,7 @@ def build_application(
         builder = builder.request(request)
     if rate_limit:
         # Keeps to Telegram's flood limits; a 429 holds back only the chat it names.
-        builder = builder.rate_limiter(ChatRateLimiter())
+        builder = builder.rate_limiter(ChatRateLimiter(monotonic=clock.monotonic))
     application: BotApplication = builder.build()
     receiver = Receiver(db, lambda payload: Update.de_json(payload, application.bot))
     holder.append(receiver)

@@ -53,6 +53,7 @@ class Member:
     role: Role
     language: str
     active: bool = True  # a deactivated member can do nothing more
+    blocked: bool = False  # Telegram said they blocked the bot; cleared when they write
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     member = context.registered_member()
     t, lang = context.t, member.language
     await query.edit_message_text(t.html(lang, "digest.working"))
-    now = services.clock.now()
+    # "So far" includes what was submitted this very moment.
+    now = services.clock.now() + timedelta(microseconds=1)
     start = span_start(data.span, now, services)
     zone = services.settings.timezone
     since = min(grading_year_start(now, zone), start)

@@ -43,6 +43,10 @@ async def admit(update: Update, context: BotContext) -> None:
         # Groups and channels are not served: members report in a private chat.
         raise ApplicationHandlerStop
     if context.member is not None:
+        if context.member.blocked:  # they write again: they have unblocked the bot
+            context.db.defer(
+                "UPDATE members SET blocked_at = NULL WHERE id = ?", (context.member.id,)
+            )
         return
     message = update.effective_message
     if message is not None and message.text and message.text.startswith("/start"):

@@ -25,6 +25,7 @@ from storage.outbox import (
     OutboxRow,
     due_messages,
     made_file,
+    mark_blocked,
     mark_failed,
     mark_sent,
     outbox_status,
@@ -173,11 +174,13 @@ class OutboxSender:
         rows = list(rows)
         others = [self._claimed[row.id][0] for row in rows if row.id in self._claimed]
         mine = [row for row in rows if row.id not in self._claimed]
+        # Chats that answered 403 during this batch: the rest of their rows are not tried.
+        blocked: set[int] = set()
         for row in mine:
             claim = asyncio.get_running_loop().create_future()
             self._claimed[row.id] = (claim, row.item.report_id)
         results = await asyncio.gather(
-            *(self._send_claimed(bot, row) for row in mine), return_exceptions=True
+            *(self._send_claimed(bot, row, blocked) for row in mine), return_exceptions=True
         )
         sent = sum(1 for result in results if result is True)
         if wait and others:
@@ -187,17 +190,17 @@ class OutboxSender:
                 raise result
         return sent
 
-    async def _send_claimed(self, bot: Bot, row: OutboxRow) -> bool:
+    async def _send_claimed(self, bot: Bot, row: OutboxRow, blocked: set[int]) -> bool:
         """Send one claimed row; its claim is released when that row is done, whatever."""
         went = False
         try:
-            went = await self._send(bot, row)
+            went = await self._send(bot, row, blocked)
             return went
         finally:
             claim, _ = self._claimed.pop(row.id)
             claim.set_result(went)
 
-    async def _send(self, bot: Bot, row: OutboxRow) -> bool:
+    async def _send(self, bot: Bot, row: OutboxRow, blocked: set[int]) -> bool:
         item = row.item
         payload = item.payload
         if payload is None and self.legacy is not None:
@@ -214,9 +217,13 @@ class OutboxSender:
                 log.error("outbox %s (%s): its file is gone; given up", row.id, item.key)
                 return False
         await self.pacer.wait_turn(item.chat_id)
+        if item.chat_id in blocked:  # given up when the chat's 403 came (mark_blocked)
+            return False
         try:
             message = await self._send_message(bot, item.chat_id, payload, content)
         except TelegramError as error:
+            if isinstance(error, Forbidden):
+                blocked.add(item.chat_id)
             await self._failed(row, error)
             return False
         await mark_sent(self.db, row.id, message.message_id)
@@ -242,6 +249,12 @@ class OutboxSender:
 
     async def _failed(self, row: OutboxRow, error: TelegramError) -> None:
         failure, retry_after = classify(error)
+        if isinstance(error, Forbidden):
+            dropped = await mark_blocked(self.db, row.item.chat_id)
+            log.warning(
+                "chat %s blocked the bot; %d more message(s) for it given up",
+                row.item.chat_id, max(dropped - 1, 0),
+            )  # fmt: skip
         now = self.clock.now()
         retry_at = next_attempt(
             policy_for(row.item.purpose), failure, row.attempts + 1, row.created_at, now,

@@ -245,6 +245,6 @@ async def digest_recipients(db: Database) -> list[Member]:
     """Active supervisors and admins: the people who get digests."""
     rows = await db.fetch_all(
         f"SELECT {MEMBER_COLUMNS} FROM members WHERE active = 1"
-        " AND role IN ('supervisor', 'admin') ORDER BY id"
+        " AND blocked_at IS NULL AND role IN ('supervisor', 'admin') ORDER BY id"
     )
     return [member_from_row(row) for row in rows]

@@ -14,7 +14,8 @@ from storage.units import units_in
 from storage.updates import Origin, claim_update
 
 MEMBER_COLUMNS = (
-    "id, telegram_user_id, chat_id, full_name, username, unit_code, role, language, active"
+    "id, telegram_user_id, chat_id, full_name, username, unit_code, role, language, active,"
+    " blocked_at IS NOT NULL AS blocked"
 )
 
 
@@ -29,6 +30,7 @@ def member_from_row(row: sqlite3.Row) -> Member:
         role=Role(row["role"]),
         language=row["language"],
         active=bool(row["active"]),
+        blocked=bool(row["blocked"]),
     )
 
 

@@ -231,3 +231,21 @@ async def forget_made_files(db: Database, older_than: datetime) -> int:
             ).rowcount
         )
     )
+
+
+async def mark_blocked(db: Database, chat_id: int) -> int:
+    """A chat blocked the bot: mark its member, and give up the messages waiting for it
+    (an urgent alert excepted: its failure is handled one by one, to go a level up)."""
+
+    def mark(tx: Tx) -> int:
+        tx.execute(
+            "UPDATE members SET blocked_at = ? WHERE chat_id = ? AND blocked_at IS NULL",
+            (tx.now.isoformat(), chat_id),
+        )
+        return tx.execute(
+            "UPDATE outbox SET status = 'failed', last_error = 'the recipient blocked the bot'"
+            " WHERE chat_id = ? AND status = 'pending' AND purpose <> 'alert'",
+            (chat_id,),
+        ).rowcount
+
+    return await db.write(mark)

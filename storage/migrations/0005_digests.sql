@@ -20,3 +20,7 @@ CREATE TABLE made_files (
     content    BLOB NOT NULL,
     created_at TEXT NOT NULL
 );
+
+-- When a member was found to have blocked the bot (Telegram answered 403); cleared when
+-- they write to it again. Messages meant for them meanwhile are not tried.
+ALTER TABLE members ADD COLUMN blocked_at TEXT;

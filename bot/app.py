@@ -197,6 +197,7 @@ async def _open_services(application: BotApplication) -> None:
         log.info("loaded the default %s catalogue", kind)
     await seed_holidays(services.db, default_holidays())
     services.catalogues = await all_catalogues(services.db)
+    await services.outbox.settle_interrupted()
     await set_command_menus(application, services.translator)
     if resumed := await gate.resume_interrupted_updates(application):
         log.info("showed %d member(s) where they were after an interrupted update", resumed)

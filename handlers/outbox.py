@@ -25,10 +25,12 @@ from storage.outbox import (
     OutboxRow,
     due_messages,
     made_file,
+    mark_attempting,
     mark_blocked,
     mark_failed,
     mark_sent,
     outbox_status,
+    settle_interrupted,
 )
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,17 @@ class OutboxSender:
         # must not hold retries up (nor forward make them early).
         self._due_at: dict[int, float] = {}
 
+    async def settle_interrupted(self) -> None:
+        """At start-up: decide on the messages a dead process was in the middle of sending."""
+        resent, dropped = await settle_interrupted(
+            self.db, lambda purpose: policy_for(purpose).resend_after_timeout
+        )
+        if resent or dropped:
+            log.warning(
+                "%d message(s) interrupted by a stop will be sent again; %d given up, as they"
+                " may have arrived", resent, dropped,
+            )  # fmt: skip
+
     async def drain(self, bot: Bot) -> int:
         """Send every message that is due; returns how many went. Overlapping calls skip."""
         if self._draining:
@@ -219,6 +232,9 @@ class OutboxSender:
         await self.pacer.wait_turn(item.chat_id)
         if item.chat_id in blocked:  # given up when the chat's 403 came (mark_blocked)
             return False
+        if not policy_for(item.purpose).resend_after_timeout:
+            # Killed mid-send, it may have arrived: at start-up it is not sent again.
+            await mark_attempting(self.db, row.id)
         try:
             message = await self._send_message(bot, item.chat_id, payload, content)
         except TelegramError as error:

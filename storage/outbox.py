@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -165,7 +165,7 @@ async def mark_sent(db: Database, outbox_id: int, message_id: int | None) -> Non
     await db.write(
         lambda tx: tx.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,"
-            " attempts = attempts + 1 WHERE id = ?",
+            " attempts = attempts + 1, attempting_at = NULL WHERE id = ?",
             (tx.now.isoformat(), message_id, outbox_id),
         )
     )
@@ -176,12 +176,45 @@ async def mark_failed(db: Database, outbox_id: int, error: str, retry_at: dateti
     retry = retry_at.isoformat() if retry_at else None
     await db.write(
         lambda tx: tx.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, attempting_at = NULL,"
             " status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,"
             " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
             (error[:500], retry, retry, outbox_id),
         )
     )
+
+
+async def mark_attempting(db: Database, outbox_id: int) -> None:
+    """Note that a message is being handed to Telegram (see settle_interrupted)."""
+    await db.write(
+        lambda tx: tx.execute(
+            "UPDATE outbox SET attempting_at = ? WHERE id = ?", (tx.now.isoformat(), outbox_id)
+        )
+    )
+
+
+async def settle_interrupted(db: Database, resend: Callable[[str], bool]) -> tuple[int, int]:
+    """At start-up: messages a dead process was handing to Telegram may have arrived.
+
+    Those whose purpose prefers a duplicate to a loss (``resend(purpose)``) are sent
+    again; the others are given up. Returns (resent, given up).
+    """
+
+    def settle(tx: Tx) -> tuple[int, int]:
+        rows = tx.all(
+            "SELECT id, purpose FROM outbox WHERE status = 'pending' AND attempting_at IS NOT NULL"
+        )
+        again = [row["id"] for row in rows if resend(row["purpose"])]
+        dropped = [row["id"] for row in rows if not resend(row["purpose"])]
+        tx.executemany("UPDATE outbox SET attempting_at = NULL WHERE id = ?", [(i,) for i in again])
+        tx.executemany(
+            "UPDATE outbox SET status = 'failed', attempting_at = NULL, last_error ="
+            " 'interrupted: the bot stopped while sending it; it may have arrived' WHERE id = ?",
+            [(i,) for i in dropped],
+        )
+        return len(again), len(dropped)
+
+    return await db.write(settle)
 
 
 async def outbox_status(db: Database, report_id: int, purpose: str) -> dict[str, int]:

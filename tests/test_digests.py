@@ -276,3 +276,29 @@ async def test_digest_on_demand_for_supervisors_only(harness: Harness) -> None:
     await lan.send("/digest")
     assert lan.last_text() != "Đồng chí muốn xem tổng hợp khoảng thời gian nào?"
     assert uploads(harness, lan) == []
+
+
+async def test_a_message_cut_off_mid_send_is_not_sent_twice(harness: Harness) -> None:
+    """A process killed while Telegram had the message may or may not have delivered it:
+    a digest is then given up rather than risk a duplicate; the rest still goes."""
+    supervisor, *_ = await commune(harness)
+    await digest_turn(harness)
+    harness.now = at("2026-11-27T07:00:30")
+    await run_job(harness, "digests:tick")  # queued, not yet sent
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute(
+            "UPDATE outbox SET attempting_at = '2026-11-27T00:00:31+00:00'"
+            " WHERE key LIKE 'digest:daily:%:text'"
+        )
+    await harness.restart()
+    await run_job(harness, "outbox:drain")
+    assert digest_texts(supervisor) == []
+    assert len(uploads(harness, supervisor)) == 2
+    with sqlite3.connect(harness.db_path) as connection:
+        states = dict(
+            connection.execute(
+                "SELECT substr(key, -5), status FROM outbox WHERE purpose = 'digest'"
+                " AND chat_id = 900"
+            ).fetchall()
+        )
+    assert states == {":text": "failed", "chart": "sent", "sheet": "sent"}

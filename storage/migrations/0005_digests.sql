@@ -24,3 +24,8 @@ CREATE TABLE made_files (
 -- When a member was found to have blocked the bot (Telegram answered 403); cleared when
 -- they write to it again. Messages meant for them meanwhile are not tried.
 ALTER TABLE members ADD COLUMN blocked_at TEXT;
+
+-- Set just before a message is handed to Telegram, cleared when Telegram answers. Found
+-- set at start-up, the process died mid-send: the message may or may not have arrived,
+-- and its purpose's retry policy decides between resending and giving it up.
+ALTER TABLE outbox ADD COLUMN attempting_at TEXT;

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from domain.deadlines import Period
 from domain.settings import (
     DEFAULT_API_BASE_URL,
     DEFAULT_FILE_BASE_URL,
@@ -345,3 +346,47 @@ def test_env_file_saved_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
 def test_an_empty_environment_variable_does_not_blank_the_env_file(tmp_path: Path) -> None:
     path = write_env(tmp_path, f"TELEGRAM_BOT_TOKEN={TOKEN}\nBOT_LANGUAGE=en\n")
     assert load_settings({"BOT_LANGUAGE": ""}, path).language == "en"
+
+
+def test_digest_schedules_default_and_an_empty_value_turns_one_off() -> None:
+    defaults = load_settings({}, None, require_token=False)
+    assert [s.period for s in defaults.digests] == [Period.DAILY, Period.WEEKLY, Period.MONTHLY]
+    off = load_settings({"BOT_DIGEST_WEEKLY": "", "BOT_DIGEST_MONTHLY": "off"}, None,
+                        require_token=False)  # fmt: skip
+    assert [s.period for s in off.digests] == [Period.DAILY]
+    custom = load_settings({"BOT_DIGEST_WEEKLY": "fri 17:00"}, None, require_token=False)
+    weekly = next(s for s in custom.digests if s.period is Period.WEEKLY)
+    assert (weekly.weekday, weekly.due.hour) == (4, 17)
+
+
+def test_an_empty_digest_setting_in_the_env_file_turns_it_off(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("BOT_DIGEST_DAILY=\n", encoding="utf-8")
+    settings = load_settings({}, env_file, require_token=False)
+    assert "daily" not in [s.period.value for s in settings.digests]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BOT_DIGEST_DAILY", "7h"),
+        ("BOT_DIGEST_WEEKLY", "07:30"),
+        ("BOT_DIGEST_MONTHLY", "31 08:00"),
+        ("BOT_HOTSPOT_COUNT", "1"),
+        ("BOT_HOTSPOT_METRES", "ba trăm"),
+        ("BOT_SILENT_DAYS", "-3"),
+    ],
+)
+def test_a_bad_digest_setting_names_itself(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: value}, None, require_token=False)
+
+
+def test_hot_spot_and_silence_thresholds_are_settings() -> None:
+    settings = load_settings(
+        {"BOT_HOTSPOT_COUNT": "4", "BOT_HOTSPOT_DAYS": "10", "BOT_HOTSPOT_METRES": "500",
+         "BOT_SILENT_DAYS": "14"}, None, require_token=False,
+    )  # fmt: skip
+    thresholds = settings.thresholds
+    assert (thresholds.hot_spot_count, thresholds.hot_spot_days) == (4, 10)
+    assert (thresholds.hot_spot_metres, thresholds.silent_days) == (500.0, 14)

@@ -32,6 +32,8 @@ from bot.cli import main as cli_main
 from botapi_sim.core import Call
 from botapi_sim.driver import Harness, Person
 from domain.models import Role
+from handlers.context import services_of
+from handlers.digest import send_due_digests
 from storage.db import Database
 
 Step = Callable[[Person], Awaitable[object]]
@@ -160,6 +162,7 @@ async def run(members: int, rounds: int) -> None:
         crowd.report("200 members at once")
         await one_slow_member(Path(folder))
         await one_flooded_member(Path(folder))
+        await answers_during_a_digest(Path(folder))
 
 
 async def _two_members(folder: Path, name: str, rate_limit: bool) -> tuple[Harness, Person, Person]:
@@ -212,6 +215,65 @@ async def one_flooded_member(folder: Path) -> None:
         print(
             f"one member's chat under a retry_after=20 flood wait:"
             f" another member's answer took {waited * 1000:.1f} ms"
+        )
+    finally:
+        await harness.stop()
+
+
+async def answers_during_a_digest(
+    folder: Path, supervisors: int = 30, reports: int = 20_000
+) -> None:
+    """A member's answers while a month's digest is made for many supervisors, against the
+    same answers with nothing else going on."""
+    harness = Harness(folder / "digest.sqlite3")
+    await harness.start()
+    try:
+        await harness.load_demo_units()
+        member = await harness.join(501, "16702-K01")
+        for n in range(supervisors):
+            await harness.join(1000 + n, "16702" if n % 2 else "40", Role.SUPERVISOR, "Hùng")
+        month_ago = harness.now - timedelta(days=30)
+        with closing(sqlite3.connect(harness.db_path)) as connection, connection:
+            [(member_id,)] = connection.execute(
+                "SELECT id FROM members WHERE telegram_user_id = 501"
+            ).fetchall()
+            connection.executemany(
+                "INSERT INTO reports (kind, member_id, unit_code, category_code, occurred_at,"
+                " period_date, submitted_at, latitude, longitude, description, urgent)"
+                " VALUES ('incident', ?, ?, 'THEFT', ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    (member_id, "16702-K01" if n % 3 else "16702-K02", at, at[:10], at,
+                     18.67 + n % 50 * 0.001, 105.68, f"Mất xe máy số {n}")
+                    for n in range(reports)
+                    for at in [(month_ago + timedelta(seconds=n * 120)).isoformat()]
+                ),
+            )  # fmt: skip
+            connection.execute(
+                "INSERT INTO digest_runs (schedule, period_start, period_end, state, created_at)"
+                " VALUES ('monthly', ?, ?, 'baseline', ?)",
+                (month_ago.isoformat(), month_ago.isoformat(), month_ago.isoformat()),
+            )
+        services = services_of(harness.application)
+        await send_due_digests(services)  # the worker process starts; not measured
+        await services.db.write(
+            lambda tx: tx.execute("DELETE FROM digest_runs WHERE state = 'queued'")
+        )
+        idle: list[float] = []
+        await one_incident(member, idle)
+        await services.db.write(
+            lambda tx: tx.execute("DELETE FROM digest_runs WHERE state = 'queued'")
+        )
+        started = time.perf_counter()
+        digest = asyncio.ensure_future(send_due_digests(services))
+        busy: list[float] = []
+        while not digest.done():
+            await one_incident(member, busy)
+        made = time.perf_counter() - started
+        await digest
+        print(
+            f"a month's digest ({reports} reports) for {supervisors} supervisors made in"
+            f" {made:.1f} s; a member's answers meanwhile: {latency(busy)}"
+            f" ({len(busy)} answers); with nothing else going on: {latency(idle)}"
         )
     finally:
         await harness.stop()

@@ -23,8 +23,8 @@ import bisect
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -137,6 +137,7 @@ class Person:
     id: int
     name: str
     unit_code: str
+    joined_at: datetime | None = None  # owes only what fell due after joining
 
 
 @dataclass(frozen=True)
@@ -292,29 +293,44 @@ def roots_of(units: Collection[str], tree: UnitTree) -> tuple[str, ...]:
 
 def build_digest(data: DigestData, units: Collection[str]) -> Digest:
     """One recipient's digest, for the units they oversee."""
+    return build_digests(data, [units])[0]
+
+
+def build_digests(data: DigestData, scopes: Sequence[Collection[str]]) -> list[Digest]:
+    """Every recipient's digest from one read; what does not depend on who reads it (each
+    member's deadlines, the unit tree) is worked out once."""
     tree = UnitTree(data.units)
-    scope = frozenset(units)
+    year_start = grading_year_start(data.end, data.zone)
+    period = compliance(data, data.people, data.start, data.end, tree)
+    year = compliance(data, data.people, year_start, data.end, tree)
+    days = _days(data.start, data.end, data.zone)
+    return [_digest(data, frozenset(units), tree, period, year, days) for units in scopes]
+
+
+def _digest(
+    data: DigestData,
+    scope: frozenset[str],
+    tree: UnitTree,
+    period: Mapping[int, Tally],
+    year: Mapping[int, Tally],
+    days: tuple[date, ...],
+) -> Digest:
     roots = roots_of(scope, tree)
     reports = tuple(
         sorted((r for r in data.reports if r.unit_code in scope), key=lambda r: r.submitted_at)
     )
     people = [p for p in data.people if p.unit_code in scope]
-    year_start = min(grading_year_start(data.end, data.zone), data.start)
-    period = compliance(data, people, data.start, data.end, tree)
-    year = compliance(data, people, year_start, data.end, tree)
     groups = _groups(tree, roots, scope)
-    days = _days(data.start, data.end, data.zone)
+    incidents = [r for r in data.incidents if r.unit_code in scope]
     return Digest(
         start=data.start,
         end=data.end,
-        year_start=year_start,
+        year_start=grading_year_start(data.end, data.zone),
         roots=roots,
         by_category=_by_category(reports),
         by_unit=_by_unit(roots, reports, groups, people, period),
         urgent=tuple(r for r in reports if r.urgent),
-        hot_spots=hot_spots(
-            [r for r in data.incidents if r.unit_code in scope], data.end, data.thresholds
-        ),
+        hot_spots=hot_spots(incidents, data.start, data.end, data.thresholds),
         silent=silent_units(people, data.last_report, data.end, data.thresholds.silent_days),
         units_period=_unit_rates(groups, people, period),
         members_period=_member_rates(people, period),
@@ -323,7 +339,7 @@ def build_digest(data: DigestData, units: Collection[str]) -> Digest:
         days=days,
         per_day=_per_day(reports, days, data.zone),
         reports=reports,
-        deadlines=sum(period.values(), Tally()),
+        deadlines=sum((period[p.id] for p in people if p.id in period), Tally()),
         thresholds=data.thresholds,
     )
 
@@ -417,6 +433,7 @@ def _per_day(
 # --- hot spots ----------------------------------------------------------------------------
 
 _EARTH_RADIUS_M = 6_371_000.0
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 def distance_m(a: DigestReport, b: DigestReport) -> float:
@@ -430,68 +447,157 @@ def distance_m(a: DigestReport, b: DigestReport) -> float:
 
 
 def hot_spots(
-    incidents: Iterable[DigestReport], end: datetime, thresholds: Thresholds
+    incidents: Iterable[DigestReport], start: datetime, end: datetime, thresholds: Thresholds
 ) -> tuple[HotSpot, ...]:
-    """Hot spots among the incidents of the ``hot_spot_days`` before ``end``.
+    """Hot spots among the incidents from ``hot_spot_days`` before ``start`` to ``end``.
 
-    By unit: ``hot_spot_count`` or more of one category in one unit. By distance: as many
-    of one category, every two of them within ``hot_spot_metres``, wherever their units
-    are; a group already shown as a unit's hot spot is not shown again.
+    By unit: ``hot_spot_count`` or more of one category in one unit within
+    ``hot_spot_days`` (the busiest such stretch is shown). By distance: as many of one
+    category within that many days of each other, every two of them within
+    ``hot_spot_metres``, wherever their units are; groups do not overlap, and one already
+    shown as a unit's hot spot is not shown again.
     """
-    since = end - timedelta(days=thresholds.hot_spot_days)
-    recent = [r for r in incidents if r.kind == "incident" and since <= r.submitted_at < end]
+    span = timedelta(days=thresholds.hot_spot_days)
+    recent = sorted(
+        (r for r in incidents if r.kind == "incident" and start - span <= r.submitted_at < end),
+        key=lambda r: (r.submitted_at, r.id),
+    )
     found: list[HotSpot] = []
     by_unit: dict[tuple[str, str], list[DigestReport]] = defaultdict(list)
     for report in recent:
         by_unit[(report.unit_code, report.category or "")].append(report)
     for (unit, category), group in sorted(by_unit.items()):
-        if len(group) >= thresholds.hot_spot_count:
-            found.append(_spot(category, unit, group))
+        busiest = _busiest_stretch(group, span)
+        if len(busiest) >= thresholds.hot_spot_count:
+            found.append(_spot(category, unit, busiest))
     shown = [set(spot.report_ids) for spot in found]
     by_category: dict[str, list[DigestReport]] = defaultdict(list)
     for report in recent:
         if report.located:
             by_category[report.category or ""].append(report)
     for category, located in sorted(by_category.items()):
-        for group in _clusters(located, thresholds.hot_spot_metres, thresholds.hot_spot_count):
+        for group in _clusters(
+            located, thresholds.hot_spot_metres, thresholds.hot_spot_count, span
+        ):
             ids = {r.id for r in group}
             if any(ids <= earlier for earlier in shown):
                 continue
             shown.append(ids)
-            spread = max(distance_m(a, b) for a in group for b in group)
+            spread = _spread(group, thresholds.hot_spot_metres)
             found.append(_spot(category, None, group, spread))
     return tuple(found)
 
 
-def _clusters(
-    located: Sequence[DigestReport], metres: float, count: int
-) -> list[list[DigestReport]]:
-    """Groups of ``count`` or more reports, every two within ``metres`` of each other.
+def _busiest_stretch(ordered: Sequence[DigestReport], span: timedelta) -> Sequence[DigestReport]:
+    """The most reports (in time order) within ``span`` of the first of them."""
+    best: Sequence[DigestReport] = ()
+    first = 0
+    for last, report in enumerate(ordered):
+        while report.submitted_at - ordered[first].submitted_at > span:
+            first += 1
+        if last + 1 - first > len(best):
+            best = ordered[first : last + 1]
+    return best
 
-    Each report is taken as a centre in turn; its neighbours are added nearest first while
-    they stay within reach of everyone taken. A group inside a larger one is dropped.
+
+def _clusters(
+    located: Sequence[DigestReport], metres: float, count: int, span: timedelta
+) -> list[list[DigestReport]]:
+    """Groups of ``count`` or more reports, every two within ``metres`` and ``span``.
+
+    First, on a grid of cells ``metres / √2`` wide (any two reports in one cell are within
+    reach), each cell's busiest stretches in time are groups. Then what is left, now
+    sparse, is searched across cells: repeatedly, the report with the most neighbours left
+    is a centre, its neighbours join (those sharing the most neighbours with the others
+    first) while they stay within reach of everyone taken, and a big enough group is kept.
+    Groups never overlap; a crowded area costs a sort, not a comparison of every pair.
     """
+    if len(located) < count:
+        return []
+    latitude = math.radians(sum(r.latitude or 0.0 for r in located) / len(located))
+    side = metres / math.sqrt(2)
+
+    def cell(report: DigestReport) -> tuple[int, int]:
+        assert report.latitude is not None and report.longitude is not None
+        x = math.radians(report.longitude) * _EARTH_RADIUS_M * math.cos(latitude)
+        y = math.radians(report.latitude) * _EARTH_RADIUS_M
+        return math.floor(x / side), math.floor(y / side)
+
+    cells: dict[tuple[int, int], list[DigestReport]] = defaultdict(list)
+    for report in sorted(located, key=lambda r: (r.submitted_at, r.id)):
+        cells[cell(report)].append(report)
     groups: list[list[DigestReport]] = []
-    for centre in sorted(located, key=lambda r: r.id):
-        near = sorted(
-            (r for r in located if r.id != centre.id and distance_m(centre, r) <= metres),
-            key=lambda r: (distance_m(centre, r), r.id),
-        )
-        group = [centre]
-        for candidate in near:
-            if all(distance_m(candidate, taken) <= metres for taken in group):
-                group.append(candidate)
-        if len(group) >= count:
-            groups.append(group)
-    sets = [frozenset(r.id for r in group) for group in groups]
-    kept: list[list[DigestReport]] = []
-    seen: set[frozenset[int]] = set()
-    for group, ids in sorted(zip(groups, sets, strict=True), key=lambda g: -len(g[1])):
-        if ids in seen or any(ids < other for other in sets):
-            continue
-        seen.add(ids)
-        kept.append(sorted(group, key=lambda r: r.id))
-    return kept
+    left: list[DigestReport] = []
+    for members in cells.values():
+        while len(members) >= count:
+            busiest = _busiest_stretch(members, span)
+            if len(busiest) < count:
+                break
+            groups.append(list(busiest))
+            taken = {r.id for r in busiest}
+            members = [r for r in members if r.id not in taken]
+        left += members
+    return groups + _sparse_clusters(left, cell, metres, count, span)
+
+
+def _sparse_clusters(
+    located: Sequence[DigestReport],
+    cell: Callable[[DigestReport], tuple[int, int]],
+    metres: float,
+    count: int,
+    span: timedelta,
+) -> list[list[DigestReport]]:
+    """Groups across cells, among reports no cell had enough of (so few neighbours each)."""
+    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for index, report in enumerate(located):
+        cells[cell(report)].append(index)
+    near: list[set[int]] = [set() for _ in located]
+    for (cx, cy), members in cells.items():
+        for dx in (-2, -1, 0, 1, 2):  # a cell is metres/√2 wide: reach spans two of them
+            for dy in (-2, -1, 0, 1, 2):
+                for i in members:
+                    for j in cells.get((cx + dx, cy + dy), ()):
+                        if i < j and _close(located[i], located[j], metres, span):
+                            near[i].add(j)
+                            near[j].add(i)
+    pool = {i for i in range(len(located)) if len(near[i]) + 1 >= count}
+    groups: list[list[DigestReport]] = []
+    while pool:
+        centre = max(pool, key=lambda i: (len(near[i] & pool), -located[i].id))
+        candidates = near[centre] & pool
+        if len(candidates) + 1 < count:
+            break  # no report has enough neighbours left
+        order = sorted(
+            candidates,
+            key=lambda j: (-len(near[j] & candidates), distance_m(located[centre], located[j]),
+                           located[j].id),
+        )  # fmt: skip
+        taken = [centre]
+        for j in order:
+            if all(j in near[k] for k in taken):
+                taken.append(j)
+        if len(taken) >= count:
+            groups.append([located[i] for i in taken])
+            pool -= set(taken)
+        else:
+            pool.discard(centre)
+    return groups
+
+
+def _spread(group: Sequence[DigestReport], metres: float) -> float:
+    """How far apart a group's reports are at most: its bounding box's diagonal (every two
+    are within ``metres`` already, so no more than that)."""
+    south = min(r.latitude or 0.0 for r in group)
+    north = max(r.latitude or 0.0 for r in group)
+    west = min(r.longitude or 0.0 for r in group)
+    east = max(r.longitude or 0.0 for r in group)
+    corner = replace(group[0], latitude=south, longitude=west)
+    other = replace(group[0], latitude=north, longitude=east)
+    return min(distance_m(corner, other), metres)
+
+
+def _close(a: DigestReport, b: DigestReport, metres: float, span: timedelta) -> bool:
+    return abs(a.submitted_at - b.submitted_at) <= span and distance_m(a, b) <= metres
 
 
 def _spot(
@@ -508,13 +614,17 @@ def _spot(
 def silent_units(
     people: Iterable[Person], last_report: Mapping[str, datetime], end: datetime, days: int
 ) -> tuple[SilentUnit, ...]:
-    """Units with reporting members and no report of any kind in the ``days`` before end."""
+    """Units with no report of any kind in the ``days`` before end, though they have had
+    reporting members all that time (a team that joined yesterday is not silent)."""
     since = end - timedelta(days=days)
-    staffed = sorted({person.unit_code for person in people})
+    first_joined: dict[str, datetime] = {}
+    for person in people:
+        joined = person.joined_at or _LONG_AGO
+        first_joined[person.unit_code] = min(joined, first_joined.get(person.unit_code, joined))
     return tuple(
         SilentUnit(code, last_report.get(code))
-        for code in staffed
-        if (last_report.get(code) or datetime.min.replace(tzinfo=UTC)) < since
+        for code, joined in sorted(first_joined.items())
+        if joined <= since and (last_report.get(code) or _LONG_AGO) < since
     )
 
 
@@ -559,6 +669,8 @@ def compliance(
             if rule.until is not None and rule.until <= window.due:
                 continue
             for person in members:
+                if person.joined_at is not None and person.joined_at >= window.due:
+                    continue  # not yet a member when it was due
                 if any(a.first_day <= window.due_day <= a.last_day for a in away[person.id]):
                     continue
                 done = sum(

@@ -96,20 +96,33 @@ class RetryPolicy:
 
     resend_after_timeout: bool  # True where a duplicate is a lesser harm than a loss
     give_up_after: timedelta
+    # A send cut off by the process dying: Telegram may have delivered it, and nothing
+    # tells. True to send it again at start-up, False to give it up.
+    resend_interrupted: bool = False
     backoff: tuple[timedelta, ...] = field(
         default=(timedelta(seconds=10), timedelta(seconds=30), timedelta(minutes=1))
     )
 
 
 # Urgent alerts: a duplicate is the lesser harm, and an outage of a day is waited out.
-ALERT_POLICY = RetryPolicy(resend_after_timeout=True, give_up_after=timedelta(days=1))
+ALERT_POLICY = RetryPolicy(
+    resend_after_timeout=True, give_up_after=timedelta(days=1), resend_interrupted=True
+)
+# Digests: a timed-out upload (the likeliest cause: a slow link) did not arrive, so it is
+# tried again; one a dying process was sending is given up rather than risk sending the
+# same digest twice.
+DIGEST_POLICY = RetryPolicy(
+    resend_after_timeout=True,
+    give_up_after=timedelta(hours=12),
+    backoff=(timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10)),
+)
 # Everything else that is not yet more specific: a duplicate reminder is an annoyance.
 DEFAULT_POLICY = RetryPolicy(
     resend_after_timeout=False,
     give_up_after=timedelta(hours=6),
     backoff=(timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10)),
 )
-POLICIES: dict[str, RetryPolicy] = {"alert": ALERT_POLICY}
+POLICIES: dict[str, RetryPolicy] = {"alert": ALERT_POLICY, "digest": DIGEST_POLICY}
 
 
 def policy_for(purpose: str) -> RetryPolicy:

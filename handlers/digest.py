@@ -24,7 +24,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from domain.access import Action, Actor, UnitTree, visible_units
 from domain.deadlines import Period, last_due
-from domain.digest import DigestData, grading_year_start
+from domain.digest import DigestData, DigestSchedule, grading_year_start
 from domain.models import Member
 from domain.outbox import OutboxItem, Payload
 from handlers.context import BotContext, Services
@@ -44,6 +44,11 @@ from storage.digests import (
 
 log = logging.getLogger(__name__)
 
+SPAN_LABELS = {
+    DigestSpan.DAY: "digest.button.day",
+    DigestSpan.WEEK: "digest.button.week",
+    DigestSpan.MONTH: "digest.button.month",
+}
 # A send later than this after its moment was missed while the bot was down.
 LATE_AFTER = timedelta(minutes=2)
 
@@ -75,17 +80,26 @@ async def render_for(
     if not jobs:
         return []
     made = await services.digest_worker.run(make_digests, data, jobs)
-    return [Made(member, one) for member, one in zip(chosen, made, strict=True)]
+    missing = [member.id for member, one in zip(chosen, made, strict=True) if one is None]
+    if missing:
+        log.error("no digest could be made for member(s) %s", missing)
+    return [Made(member, one) for member, one in zip(chosen, made, strict=True) if one is not None]
 
 
 def title_of(services: Services, language: str, period: Period | DigestSpan, start: datetime,
              end: datetime) -> str:  # fmt: skip
-    """The digest's heading: "Tổng hợp ngày 27/11/2026", "… tuần 16/11–22/11", "… tháng 11/2026"."""
+    """The digest's heading, after the days it covers: "Tổng hợp ngày 26/11/2026" (the
+    07:00 digest of the 27th covers most of the 26th), "… tuần 23/11 – 30/11/2026";
+    a catch-up of several days says so: "Tổng hợp 26/11 – 29/11/2026"."""
     t, zone = services.translator, services.settings.timezone
     first = start.astimezone(zone)
     last = (end - timedelta(microseconds=1)).astimezone(zone)
     if period in (Period.DAILY, DigestSpan.DAY):
-        return t.plain(language, "digest.title.day", day=f"{last:%d/%m/%Y}")
+        if end - start > timedelta(hours=25):
+            return t.plain(
+                language, "digest.title.days", first=f"{first:%d/%m}", last=f"{last:%d/%m/%Y}"
+            )
+        return t.plain(language, "digest.title.day", day=f"{first:%d/%m/%Y}")
     if period in (Period.WEEKLY, DigestSpan.WEEK):
         return t.plain(
             language, "digest.title.week", first=f"{first:%d/%m}", last=f"{last:%d/%m/%Y}"
@@ -139,28 +153,39 @@ async def tick(context: BotContext) -> None:
 async def send_due_digests(services: Services) -> int:
     """Queue each due send; returns how many sends were made."""
     made = 0
-    now, zone = services.clock.now(), services.settings.timezone
+    now = services.clock.now()
     for schedule in services.settings.digests:
-        end = last_due(schedule, now, zone)
-        run = await last_run(services.db, schedule.period)
-        if run is None:
-            if await set_baseline(services.db, schedule.period, end):
-                log.info("%s digests count from %s", schedule.period.value, end.isoformat())
-            continue
-        if run.end >= end:
-            continue
-        if await _send(services, schedule.period, run.end, end):
-            made += 1
-            if now - end > LATE_AFTER:
-                log.info(
-                    "caught up the %s digest of %s, missed while the bot was down",
-                    schedule.period.value, end.isoformat(),
-                )  # fmt: skip
+        try:
+            made += await _send_if_due(services, schedule, now)
+        except Exception:
+            # One schedule's failure must not hold up the others; it is tried next minute.
+            log.exception("the %s digest could not be made", schedule.period.value)
     return made
+
+
+async def _send_if_due(services: Services, schedule: DigestSchedule, now: datetime) -> int:
+    """Make this schedule's send if one is due; returns 1 if it made one."""
+    end = last_due(schedule, now, services.settings.timezone)
+    run = await last_run(services.db, schedule.period)
+    if run is None:
+        if await set_baseline(services.db, schedule.period, end):
+            log.info("%s digests count from %s", schedule.period.value, end.isoformat())
+        return 0
+    if run.end >= end or not await _send(services, schedule.period, run.end, end):
+        return 0
+    if now - end > LATE_AFTER:
+        log.info(
+            "caught up the %s digest of %s, missed while the bot was down",
+            schedule.period.value, end.isoformat(),
+        )  # fmt: skip
+    return 1
 
 
 async def _send(services: Services, period: Period, start: datetime, end: datetime) -> bool:
     zone = services.settings.timezone
+    # A report stamped before ``end`` may still be waiting to be written; writes are made
+    # in the order they come, so once this empty one is done, every such report is in.
+    await services.db.write(lambda tx: None, until_power_loss=True)
     since = min(grading_year_start(end, zone), start)
     data = await digest_data(services.db, start, end, zone, services.settings.thresholds, since)
     recipients = await digest_recipients(services.db)
@@ -186,14 +211,21 @@ async def ask(update: Update, context: BotContext) -> None:
     """/digest: which span, as buttons."""
     if not await permit(update, context, Action.RECEIVE_DIGEST):
         return
-    t, lang = context.t, context.language
-    buttons = [
-        callback_button(t.plain(lang, f"digest.button.{span.value}"), AskDigest(span).pack())
-        for span in DigestSpan
-    ]
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        t.html(lang, "digest.ask"), reply_markup=InlineKeyboardMarkup([buttons])
+        context.t.html(context.language, "digest.ask"), reply_markup=_menu(context)
+    )
+
+
+def _menu(context: BotContext) -> InlineKeyboardMarkup:
+    t, lang = context.t, context.language
+    return InlineKeyboardMarkup(
+        [
+            [
+                callback_button(t.plain(lang, SPAN_LABELS[span]), AskDigest(span).pack())
+                for span in DigestSpan
+            ]
+        ]
     )
 
 
@@ -223,11 +255,31 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     member = context.registered_member()
+    await query.edit_message_text(context.t.html(member.language, "digest.working"))
+    try:
+        await _send_on_demand(update, context, member, data.span)
+    except Exception:
+        # The menu is not used up by a failure: the tap may be tried again.
+        log.exception("an on-demand digest for member %s could not be made", member.id)
+        await services.db.write(
+            lambda tx: tx.execute("DELETE FROM once_keys WHERE key = ?", (key,))
+        )
+        await query.edit_message_text(
+            context.t.html(member.language, "digest.failed"),
+            reply_markup=_menu(context),
+        )
+
+
+async def _send_on_demand(
+    update: Update, context: BotContext, member: Member, span: DigestSpan
+) -> None:
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    services = context.services
     t, lang = context.t, member.language
-    await query.edit_message_text(t.html(lang, "digest.working"))
     # "So far" includes what was submitted this very moment.
     now = services.clock.now() + timedelta(microseconds=1)
-    start = span_start(data.span, now, services)
+    start = span_start(span, now, services)
     zone = services.settings.timezone
     since = min(grading_year_start(now, zone), start)
     digest = await digest_data(services.db, start, now, zone, services.settings.thresholds, since)
@@ -236,7 +288,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.edit_message_text(t.html(lang, "digest.nothing_to_show"))
         return
     names = {unit.code: unit.name for unit in digest.units}
-    title = title_of(services, lang, data.span, start, now)
+    title = title_of(services, lang, span, start, now)
     chat = query.message.chat
     for message in messages_for(services, "digest:ask", made[0], title, names):
         payload = message.item.payload

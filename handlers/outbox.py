@@ -45,6 +45,10 @@ PER_CHAT_INTERVAL = 1.0
 # clock was set back.
 LONGEST_WAIT = timedelta(hours=2)
 
+# A drain sends what pacing lets go within this many seconds and leaves the rest to the
+# next (every OUTBOX_INTERVAL): so a drain, and a graceful stop waiting for it, is short.
+DRAIN_HORIZON = 4.0
+
 # Rounds of sending for one report: each may add the next level up of an urgent alert.
 MAX_ROUNDS = 16
 
@@ -70,26 +74,39 @@ class Pacer:
         self._next_any = 0.0
         self._next_chat: dict[int, float] = {}
 
-    def reserve(self, chat_id: int, *, follow_up: bool = False) -> float:
-        """Reserve the next free moment for a chat; returns how long to wait for it.
+    def reserve(
+        self, chat_id: int, *, follow_up: bool = False, within: float | None = None
+    ) -> float | None:
+        """Reserve the next free moment for a chat; returns how long to wait for it, or
+        None, reserving nothing, if that is longer than ``within`` seconds.
 
         A follow-up (the pin and photos after an alert) keeps to the overall rate only:
         Telegram tolerates a short burst to one chat, and they belong with their message.
+        The overall slot taken is the next free one, whatever the chat's own wait: one
+        chat waiting its second does not hold the other chats back.
         """
         now = self._monotonic()
-        start = max(now, self._next_any)
+        overall = max(now, self._next_any)
+        start = overall if follow_up else max(overall, self._next_chat.get(chat_id, 0.0))
+        if within is not None and start - now > within:
+            return None
         if not follow_up:
-            start = max(start, self._next_chat.get(chat_id, 0.0))
             self._next_chat[chat_id] = start + self._per_chat
-        self._next_any = start + self._interval
+        self._next_any = overall + self._interval
         if len(self._next_chat) > 10_000:
             self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
         return start - now
 
-    async def wait_turn(self, chat_id: int, *, follow_up: bool = False) -> None:
-        delay = self.reserve(chat_id, follow_up=follow_up)
+    async def wait_turn(
+        self, chat_id: int, *, follow_up: bool = False, within: float | None = None
+    ) -> bool:
+        """Wait for the chat's turn; False, at once, if it is more than ``within`` away."""
+        delay = self.reserve(chat_id, follow_up=follow_up, within=within)
+        if delay is None:
+            return False
         if delay > 0:
             await asyncio.sleep(delay)
+        return True
 
 
 def classify(error: TelegramError) -> tuple[Failure, timedelta | None]:
@@ -131,7 +148,7 @@ class OutboxSender:
     async def settle_interrupted(self) -> None:
         """At start-up: decide on the messages a dead process was in the middle of sending."""
         resent, dropped = await settle_interrupted(
-            self.db, lambda purpose: policy_for(purpose).resend_after_timeout
+            self.db, lambda purpose: policy_for(purpose).resend_interrupted
         )
         if resent or dropped:
             log.warning(
@@ -150,7 +167,7 @@ class OutboxSender:
             rows = await due_messages(
                 self.db, now, also=due, horizon=now + LONGEST_WAIT, waiting=list(self._due_at)
             )
-            return await self._send_all(bot, rows)
+            return await self._send_all(bot, rows, within=DRAIN_HORIZON)
         finally:
             self._draining = False
 
@@ -182,7 +199,14 @@ class OutboxSender:
         """How many of a report's messages of a purpose are still to be sent (retrying)."""
         return (await outbox_status(self.db, report_id, purpose)).get("pending", 0)
 
-    async def _send_all(self, bot: Bot, rows: Iterable[OutboxRow], *, wait: bool = False) -> int:
+    async def _send_all(
+        self,
+        bot: Bot,
+        rows: Iterable[OutboxRow],
+        *,
+        wait: bool = False,
+        within: float | None = None,
+    ) -> int:
         """Send the rows nobody is sending; with ``wait``, count those others were sending."""
         rows = list(rows)
         others = [self._claimed[row.id][0] for row in rows if row.id in self._claimed]
@@ -193,7 +217,8 @@ class OutboxSender:
             claim = asyncio.get_running_loop().create_future()
             self._claimed[row.id] = (claim, row.item.report_id)
         results = await asyncio.gather(
-            *(self._send_claimed(bot, row, blocked) for row in mine), return_exceptions=True
+            *(self._send_claimed(bot, row, blocked, within) for row in mine),
+            return_exceptions=True,
         )
         sent = sum(1 for result in results if result is True)
         if wait and others:
@@ -203,17 +228,21 @@ class OutboxSender:
                 raise result
         return sent
 
-    async def _send_claimed(self, bot: Bot, row: OutboxRow, blocked: set[int]) -> bool:
+    async def _send_claimed(
+        self, bot: Bot, row: OutboxRow, blocked: set[int], within: float | None
+    ) -> bool:
         """Send one claimed row; its claim is released when that row is done, whatever."""
         went = False
         try:
-            went = await self._send(bot, row, blocked)
+            went = await self._send(bot, row, blocked, within)
             return went
         finally:
             claim, _ = self._claimed.pop(row.id)
             claim.set_result(went)
 
-    async def _send(self, bot: Bot, row: OutboxRow, blocked: set[int]) -> bool:
+    async def _send(
+        self, bot: Bot, row: OutboxRow, blocked: set[int], within: float | None = None
+    ) -> bool:
         item = row.item
         payload = item.payload
         if payload is None and self.legacy is not None:
@@ -229,10 +258,11 @@ class OutboxSender:
                 await mark_failed(self.db, row.id, "the file is gone", None)
                 log.error("outbox %s (%s): its file is gone; given up", row.id, item.key)
                 return False
-        await self.pacer.wait_turn(item.chat_id)
+        if not await self.pacer.wait_turn(item.chat_id, within=within):
+            return False  # its turn is beyond this drain: the next one takes it
         if item.chat_id in blocked:  # given up when the chat's 403 came (mark_blocked)
             return False
-        if not policy_for(item.purpose).resend_after_timeout:
+        if not policy_for(item.purpose).resend_interrupted:
             # Killed mid-send, it may have arrived: at start-up it is not sent again.
             await mark_attempting(self.db, row.id)
         try:

@@ -9,6 +9,7 @@ and fewer of them until the whole fits, then points to the spreadsheet.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from domain.digest import (
     Tally,
     UnitTotal,
     build_digest,
+    build_digests,
     series_key,
 )
 from domain.fields import telegram_length
@@ -30,10 +32,16 @@ from domain.models import CatalogueItem
 from presentation.digest_files import DigestLabels, render_chart, render_sheet
 from presentation.i18n import Html, Translator
 
+log = logging.getLogger(__name__)
+
 # Telegram's limit for one message, with room to spare for what a client adds.
 MESSAGE_LIMIT = 4096
-# How many lines each list may show, tried in turn until the message fits.
-LIST_LIMITS = (8, 5, 3, 1, 0)
+# How many lines each list may show, tried in turn until the message fits; at -1 only the
+# headline is left.
+LIST_LIMITS = (8, 5, 3, 1, 0, -1)
+# Units named in the headline, and report numbers in a hot spot's line, at most.
+SCOPE_SHOWN = 3
+NUMBERS_SHOWN = 5
 ALERT_STATES = {
     "open": "digest.file.alert_open",
     "acknowledged": "digest.file.alert_acknowledged",
@@ -57,10 +65,21 @@ def make_digest(data: DigestData, units: Collection[str], labels: DigestLabels) 
 
 def make_digests(
     data: DigestData, jobs: Sequence[tuple[Collection[str], DigestLabels]]
-) -> list[MadeDigest]:
+) -> list[MadeDigest | None]:
     """Every recipient's digest and files from one read of the data; runs in the worker
-    process, so the data crosses to it once."""
-    return [make_digest(data, units, labels) for units, labels in jobs]
+    process, so the data crosses to it once. None for one that could not be made (the
+    error is logged there): the others still go."""
+    digests = build_digests(data, [units for units, _ in jobs])
+    made: list[MadeDigest | None] = []
+    for digest, (_, labels) in zip(digests, jobs, strict=True):
+        try:
+            made.append(
+                MadeDigest(digest, render_chart(digest, labels), render_sheet(digest, labels))
+            )
+        except Exception:
+            log.exception("the files of a digest of %s could not be made", digest.roots)
+            made.append(None)
+    return made
 
 
 def category_names(
@@ -107,7 +126,10 @@ class DigestText:
             text = self._render(digest, title, limit)
             if visible_length(text) <= MESSAGE_LIMIT and len(text) <= 3 * MESSAGE_LIMIT:
                 return text
-        return text  # pragma: no cover - the headline alone always fits
+        # The headline alone is a few hundred characters: unit names are at most a few
+        # hundred each, and the scope names three. Cut hard rather than send nothing.
+        log.error("a digest's headline does not fit one message; cut")
+        return Html(html.escape(html.unescape(_TAG.sub("", text))[: MESSAGE_LIMIT // 2]))
 
     # --- pieces ---------------------------------------------------------------------
 
@@ -139,7 +161,7 @@ class DigestText:
             self._h(
                 "digest.head",
                 title=title,
-                scope=", ".join(self._unit(code) for code in digest.roots),
+                scope=self._scope(digest.roots),
                 start=self._when(digest.start),
                 end=self._when(digest.end),
             ),
@@ -151,6 +173,8 @@ class DigestText:
                 nothing=kinds.get("nothing", 0),
             ),
         ]
+        if limit < 0:  # the last resort: the headline, and the files have the rest
+            return Html("\n".join([*parts, "", self._h("digest.files")]))
         parts += self._section(
             self._h("digest.by_category"),
             [
@@ -212,6 +236,14 @@ class DigestText:
         parts += ["", self._h("digest.files")]
         return Html("\n".join(parts))
 
+    def _scope(self, roots: Sequence[str]) -> str:
+        names = ", ".join(self._unit(code) for code in roots[:SCOPE_SHOWN])
+        if len(roots) <= SCOPE_SHOWN:
+            return names
+        return self.t.plain(
+            self.lang, "digest.scope_more", names=names, count=len(roots) - SCOPE_SHOWN
+        )
+
     def _unit_line(self, total: UnitTotal) -> Html:
         line = self._h(
             "digest.unit_line",
@@ -229,7 +261,9 @@ class DigestText:
 
     def _hot_spot(self, spot: HotSpot) -> Html:
         span = f"{spot.first.astimezone(self.zone):%d/%m}–{spot.last.astimezone(self.zone):%d/%m}"
-        numbers = ", ".join(f"#{n}" for n in spot.report_ids)
+        numbers = ", ".join(f"#{n}" for n in spot.report_ids[:NUMBERS_SHOWN])
+        if len(spot.report_ids) > NUMBERS_SHOWN:
+            numbers += ", …"
         name = self._category("incident", spot.category or None)
         if spot.unit_code is not None:
             return self._h(

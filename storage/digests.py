@@ -189,18 +189,16 @@ async def digest_data(
                 (_iso(earliest), _iso(end)),
             )
         )
-        last_report = {
-            row["unit_code"]: datetime.fromisoformat(row["last"])
-            for row in tx.all(
-                "SELECT unit_code, max(submitted_at) AS last FROM reports"
-                " WHERE submitted_at < ? AND status <> 'withdrawn' GROUP BY unit_code",
-                (_iso(end),),
-            )
-        }
+        last_report = _last_reports(tx, end, thresholds.silent_days)
         people = tuple(
-            Person(row["id"], row["full_name"], row["unit_code"])
+            Person(
+                row["id"],
+                row["full_name"],
+                row["unit_code"],
+                datetime.fromisoformat(row["joined_at"]),
+            )
             for row in tx.all(
-                "SELECT id, full_name, unit_code FROM members WHERE active = 1"
+                "SELECT id, full_name, unit_code, joined_at FROM members WHERE active = 1"
                 " AND role IN ('member', 'leader', 'deputy') ORDER BY unit_code, full_name, id"
             )
         )
@@ -239,6 +237,36 @@ async def digest_data(
         )
 
     return await db.read(read)
+
+
+def _last_reports(tx: Tx, end: datetime, silent_days: int) -> dict[str, datetime]:
+    """Each unit's latest report before ``end``. Only units quiet for ``silent_days`` are
+    looked up one by one (an index seek each): the others' is within that time."""
+    since = end - timedelta(days=silent_days)
+    latest = {
+        row["unit_code"]: datetime.fromisoformat(row["last"])
+        for row in tx.all(
+            "SELECT unit_code, max(submitted_at) AS last FROM reports"
+            " WHERE submitted_at >= ? AND submitted_at < ? AND status <> 'withdrawn'"
+            " GROUP BY unit_code",
+            (_iso(since), _iso(end)),
+        )
+    }
+    for row in tx.all(
+        "SELECT DISTINCT unit_code FROM members WHERE active = 1"
+        " AND role IN ('member', 'leader', 'deputy')"
+    ):
+        code = row["unit_code"]
+        if code not in latest:
+            found = tx.one(
+                "SELECT submitted_at AS last FROM reports WHERE unit_code = ?"
+                " AND submitted_at < ? AND status <> 'withdrawn'"
+                " ORDER BY submitted_at DESC LIMIT 1",
+                (code, _iso(since)),
+            )
+            if found is not None:
+                latest[code] = datetime.fromisoformat(found["last"])
+    return latest
 
 
 async def digest_recipients(db: Database) -> list[Member]:

@@ -186,10 +186,12 @@ async def mark_failed(db: Database, outbox_id: int, error: str, retry_at: dateti
 
 async def mark_attempting(db: Database, outbox_id: int) -> None:
     """Note that a message is being handed to Telegram (see settle_interrupted)."""
+    # A kill is what this guards against, and a commit without fsync survives a kill.
     await db.write(
         lambda tx: tx.execute(
             "UPDATE outbox SET attempting_at = ? WHERE id = ?", (tx.now.isoformat(), outbox_id)
-        )
+        ),
+        until_power_loss=True,
     )
 
 

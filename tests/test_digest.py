@@ -166,13 +166,13 @@ def test_hot_spots_by_unit_and_by_distance() -> None:
 def test_hot_spot_thresholds_are_settings() -> None:
     incidents = data().incidents
     # At 200 m, the fights at the ends of the three (222 m apart) are no longer one group.
-    assert [s.category for s in hot_spots(incidents, END, Thresholds(hot_spot_metres=200))] == [
-        "THEFT"
-    ]
+    assert [
+        s.category for s in hot_spots(incidents, END, END, Thresholds(hot_spot_metres=200))
+    ] == ["THEFT"]
     # Within three days, the thefts of 24/11 to 26/11 still count; the fights do not.
-    spots = hot_spots(incidents, END, Thresholds(hot_spot_days=3))
+    spots = hot_spots(incidents, END, END, Thresholds(hot_spot_days=3))
     assert [(s.category, s.report_ids) for s in spots] == [("THEFT", (4, 5, 6))]
-    assert hot_spots(incidents, END, Thresholds(hot_spot_count=4)) == ()
+    assert hot_spots(incidents, END, END, Thresholds(hot_spot_count=4)) == ()
 
 
 def test_a_team_silent_for_seven_days() -> None:
@@ -284,3 +284,70 @@ def test_the_grading_year_starts_on_15_november() -> None:
     assert grading_year_start(at("2026-11-15T00:00") - timedelta(seconds=1), ZONE) == at(
         "2025-11-15T00:00"
     )
+
+
+def located(
+    number: int, north_m: float, east_m: float, when: str = "2026-11-26T10:00"
+) -> DigestReport:
+    """An incident this many metres north and east of the market, each in a unit of its
+    own (so that only distance can make a hot spot of them)."""
+    latitude = MARKET[0] + north_m / 111_195
+    longitude = MARKET[1] + east_m / (111_195 * 0.9473)  # cos(18.7°)
+    return report(number, 1, f"U{number}", when, category="FIGHT", place=(latitude, longitude))
+
+
+def test_a_group_within_reach_is_found_past_a_nearer_decoy() -> None:
+    """Three incidents 280 m from each other, each with a decoy 30 m further out: the
+    three are one hot spot, though each one's nearest neighbour is its decoy."""
+    corners = [(0.0, 0.0), (0.0, 280.0), (242.5, 140.0)]
+    outward = [(-21.2, -21.2), (-21.2, 21.2), (30.0, 0.0)]
+    incidents = [located(n + 1, y, x) for n, (y, x) in enumerate(corners)]
+    incidents += [
+        located(n + 11, y + dy, x + dx)
+        for n, ((y, x), (dy, dx)) in enumerate(zip(corners, outward, strict=True))
+    ]
+    [spot] = hot_spots(incidents, END, END, Thresholds(hot_spot_count=3))
+    assert spot.report_ids == (1, 2, 3) and spot.unit_code is None
+
+
+def test_a_crowded_area_makes_a_few_separate_hot_spots_not_hundreds() -> None:
+    crowd = [located(n, (n % 30) * 30.0, (n // 30) * 30.0) for n in range(1, 901)]
+    spots = hot_spots(crowd, END, END, Thresholds())
+    ids = [i for spot in spots if spot.unit_code is None for i in spot.report_ids]
+    assert len(ids) == len(set(ids))  # no incident is in two of them
+    assert 0 < len(spots) < 100
+
+
+def test_incidents_far_apart_in_time_are_not_one_hot_spot() -> None:
+    spread = [located(1, 0, 0, "2026-11-02T10:00"), located(2, 0, 10, "2026-11-12T10:00"),
+              located(3, 0, 20, "2026-11-26T10:00")]  # fmt: skip
+    month = Thresholds(hot_spot_days=7)
+    assert hot_spots(spread, at("2026-11-01T08:00"), at("2026-12-01T08:00"), month) == ()
+
+
+def test_a_monthly_digest_shows_a_hot_spot_from_its_first_week() -> None:
+    early = [located(n, 0, 10 * n, f"2026-11-0{n + 1}T10:00") for n in (1, 2, 3)]
+    [spot] = hot_spots(early, at("2026-11-01T08:00"), at("2026-12-01T08:00"), Thresholds())
+    assert spot.report_ids == (1, 2, 3)
+
+
+def test_a_new_member_owes_only_what_fell_due_after_joining() -> None:
+    joined = tuple(
+        Person(p.id, p.name, p.unit_code, at("2026-11-24T12:00") if p.id == 4 else None)
+        for p in PEOPLE
+    )
+    digest = build_digest(data(people=joined), {"X", "T1", "T2", "T3"})
+    # Dũng joined on 24/11: he owes 24, 25 and 26/11, and met none.
+    assert {r.name: r.tally for r in digest.members_year}["Dũng"] == Tally(3, 0)
+    # Nor is his team silent before it has had seven days to report.
+    assert digest.silent == ()
+
+
+def test_a_weekly_digest_across_15_november_counts_the_new_grading_year_only() -> None:
+    week = data(start=at("2026-11-09T07:30"), end=at("2026-11-16T07:30"), reports=())
+    digest = build_digest(week, {"X", "T1", "T2", "T3"})
+    assert digest.year_start == at("2026-11-15T00:00")
+    # Only 15/11 20:00 is due in the new year so far; Dũng met it.
+    assert {r.name: r.tally for r in digest.members_year} == {
+        "An": Tally(1, 0), "Bình": Tally(1, 0), "Chi": Tally(1, 0), "Dũng": Tally(1, 1),
+    }  # fmt: skip

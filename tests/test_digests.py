@@ -100,7 +100,7 @@ async def test_a_daily_digest_with_its_chart_and_spreadsheet(harness: Harness) -
 
     [text] = digest_texts(supervisor)
     assert text.startswith(
-        "📊 Tổng hợp ngày 27/11/2026\nPhường Vinh Phú\nTừ 07:00 26/11 đến 07:00 27/11\n"
+        "📊 Tổng hợp ngày 26/11/2026\nPhường Vinh Phú\nTừ 07:00 26/11 đến 07:00 27/11\n"
         "Tổng cộng 3 báo cáo: 2 vụ việc, 0 hoạt động, 1 lần báo không có gì mới."
     )
     assert "• Khối 1: 1 vụ việc, 0 hoạt động, 1 không có gì mới · ⚠️ trễ hạn 1/2" in text
@@ -159,6 +159,7 @@ async def test_downtime_across_digest_times_catches_up_exactly_once(harness: Har
     await digest_turn(harness)
     [text] = digest_texts(supervisor)
     # One digest, from the last one to the latest missed time: nothing falls between.
+    assert text.startswith("📊 Tổng hợp 26/11 – 29/11/2026\n")
     assert "Từ 07:00 26/11 đến 07:00 29/11" in text
     assert "Tổng cộng 1 báo cáo" in text
     # The next one starts where it ended.
@@ -174,11 +175,11 @@ async def test_a_weekly_and_a_monthly_digest(harness: Harness) -> None:
     harness.now = at("2026-11-30T07:31")  # Monday
     await digest_turn(harness)
     titles = [text.splitlines()[0] for text in digest_texts(supervisor)]
-    assert titles == ["📊 Tổng hợp ngày 30/11/2026", "📊 Tổng hợp tuần 23/11 – 30/11/2026"]
+    assert titles == ["📊 Tổng hợp 26/11 – 30/11/2026", "📊 Tổng hợp tuần 23/11 – 30/11/2026"]
     harness.now = at("2026-12-01T08:01")
     await digest_turn(harness)
     titles = [text.splitlines()[0] for text in digest_texts(supervisor)]
-    assert titles[2:] == ["📊 Tổng hợp ngày 01/12/2026", "📊 Tổng hợp tháng 01/11 – 01/12/2026"]
+    assert titles[2:] == ["📊 Tổng hợp ngày 30/11/2026", "📊 Tổng hợp tháng 01/11 – 01/12/2026"]
 
 
 async def test_an_empty_setting_turns_a_digest_off(harness: Harness) -> None:
@@ -302,3 +303,14 @@ async def test_a_message_cut_off_mid_send_is_not_sent_twice(harness: Harness) ->
             ).fetchall()
         )
     assert states == {":text": "failed", "chart": "sent", "sheet": "sent"}
+
+
+async def test_an_on_demand_digest_that_fails_can_be_asked_again(harness: Harness) -> None:
+    supervisor, *_ = await commune(harness)
+    await supervisor.send("/digest")
+    harness.telegram.api.fail_next("sendPhoto", 500, "Internal Server Error")
+    await supervisor.tap("Hôm nay")
+    assert supervisor.last_text() == "Chưa lập được bản tổng hợp. Đồng chí thử lại sau ít phút."
+    await supervisor.tap("Hôm nay")  # the same menu, again
+    assert supervisor.last_text().startswith("📊 Tổng hợp ngày 26/11/2026\n")
+    assert [u.method for u in uploads(harness, supervisor)] == ["sendPhoto", "sendDocument"]

@@ -24,6 +24,7 @@ from telegram import Update
 from bot.app import build_application
 from botapi_sim.core import BOT_USER, BotApi, Call, Message
 from botapi_sim.inprocess import FakeTelegram
+from domain.clock import Clock, SystemClock
 from domain.invites import hash_invite_code, new_invite_code
 from domain.models import Role, Unit
 from domain.settings import DEFAULT_API_BASE_URL, DEFAULT_FILE_BASE_URL, Settings
@@ -92,19 +93,34 @@ class Harness:
     """One bot on one SQLite file, with Telegram simulated and time under the test's control."""
 
     def __init__(
-        self, db_path: Path, *, rate_limit: bool = False, settings: dict[str, Any] | None = None
+        self,
+        db_path: Path,
+        *,
+        rate_limit: bool = False,
+        settings: dict[str, Any] | None = None,
+        system_clock: bool = False,
     ) -> None:
         self.db_path = db_path
         # Settings that differ from make_settings' (digest schedules, thresholds).
         self.settings_changes = settings or {}
-        self.now = START
+        self._now = START
         self.elapsed = 0.0  # seconds on the bot's monotonic clock
-        self.clock = HarnessClock(self)
+        # With ``system_clock`` the bot reads the real clock, as in production, and the
+        # test moves time with a time-travel library instead of ``now``.
+        self.clock: Clock = SystemClock() if system_clock else HarnessClock(self)
         # Messages the bot sends are dated by the same clock as everything else.
         self.telegram = FakeTelegram(now=lambda: int(self.now.timestamp()))
         self.rate_limit = rate_limit
         self._update_ids: Iterator[int] = itertools.count(1)
         self.app: BotApplication | None = None
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now() if isinstance(self.clock, SystemClock) else self._now
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self._now = moment
 
     @property
     def application(self) -> BotApplication:

@@ -13,6 +13,8 @@ import zipfile
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+import time_machine
+
 from botapi_sim.core import Upload
 from botapi_sim.driver import ZONE, Harness, Person
 from domain.deadlines import Period, ReportKind, Rule
@@ -314,3 +316,30 @@ async def test_an_on_demand_digest_that_fails_can_be_asked_again(harness: Harnes
     await supervisor.tap("Hôm nay")  # the same menu, again
     assert supervisor.last_text().startswith("📊 Tổng hợp ngày 26/11/2026\n")
     assert [u.method for u in uploads(harness, supervisor)] == ["sendPhoto", "sendDocument"]
+
+
+async def test_the_production_clock_under_time_travel(tmp_path: Path) -> None:
+    """The bot on its real clock (SystemClock), time moved by time-machine: a day's digest,
+    then downtime across two digest times makes one catch-up, once."""
+    with time_machine.travel(at("2026-11-26T10:00"), tick=False) as traveller:
+        harness = Harness(tmp_path / "bot.sqlite3", system_clock=True)
+        await harness.start()
+        try:
+            await harness.load_demo_units()
+            supervisor, _, lan, _, _ = await commune(harness)
+            await digest_turn(harness)  # counts from 07:00 today
+            await lan.send("/nothing")
+            traveller.move_to(at("2026-11-27T07:00:30"))
+            await digest_turn(harness)
+            [first] = digest_texts(supervisor)
+            assert "Từ 07:00 26/11 đến 07:00 27/11" in first and "Tổng cộng 1 báo cáo" in first
+            await harness.stop()
+            traveller.move_to(at("2026-11-29T12:00"))  # down through two 07:00s
+            await harness.start()
+            await digest_turn(harness)
+            await harness.restart()
+            await digest_turn(harness)
+            assert len(digest_texts(supervisor)) == 2
+            assert "Từ 07:00 27/11 đến 07:00 29/11" in digest_texts(supervisor)[1]
+        finally:
+            await harness.stop()

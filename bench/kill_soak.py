@@ -52,6 +52,7 @@ UNKNOWN_PLACE = T.plain(LANGUAGE, "place.unknown")  # "❔ Không rõ địa đi
 RESUME = T.plain(LANGUAGE, "draft.resume")
 SUBMITTED = re.compile(r"Đã gửi báo cáo số (\d+)")
 ALREADY_SUBMITTED = re.compile(r"\(số (\d+)\)")
+DUPLICATE_ASKED = "🔎"
 # What a member taps on a question with buttons; any other question: its first button.
 CHOICES = {"when": "now", "people": "_skip", "photos": "_skip", "urgent": "no"}
 SCREEN_METHODS = ("sendMessage", "editMessageText")  # what shows a member the next step
@@ -173,10 +174,16 @@ class Sent:
 
     @property
     def submit_draft(self) -> int | None:
-        """The draft a tap on "Gửi báo cáo" submits (callback data rs:<draft>)."""
-        if self.query_id is None or not self.what.startswith("tap rs:"):
+        """The draft a tap on "Gửi báo cáo" submits (callback data rs:<draft>), or on an
+        answer to "the same incident?" (du:<draft>:<report>), which submits it too."""
+        if self.query_id is None or not self.what.startswith(("tap rs:", "tap du:")):
             return None
-        return int(self.what.removeprefix("tap rs:").split(":")[0])
+        return int(self.what.removeprefix("tap ")[3:].split(":")[0])
+
+    @property
+    def may_ask_first(self) -> bool:
+        """A Submit tap that may be answered by "the same incident?" instead of a number."""
+        return self.what.startswith("tap rs:")
 
 
 @dataclass(frozen=True)
@@ -193,6 +200,9 @@ def asks(text: str, wanted: str) -> bool:
 def choose(buttons: list[tuple[str, str]]) -> str:
     """The button a member filing an ordinary report taps on this question."""
     datas = [data for _, data in buttons]
+    for data in datas:
+        if data.startswith("du:") and data.endswith(":0"):
+            return data  # "a different incident, submit"
     for data in datas:
         if data.startswith("rs:"):
             return data  # the summary: "✅ Gửi báo cáo"
@@ -511,6 +521,9 @@ def measure(result: SoakResult, soak: Soak, runner: BotRunner, db_path: Path) ->
         draft = s.submit_draft
         if draft is None:
             continue
+        later = [text for index, text in chat_texts[s.user_id] if index > delivered]
+        if s.may_ask_first and later and later[0].startswith(DUPLICATE_ASKED):
+            continue  # the member is asked about duplicates; their answer submits
         result.submit_taps += 1
         number = by_draft.get(draft)
         told = {int(n) for text in popups.get(s.query_id or "", []) for n in

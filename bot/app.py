@@ -25,8 +25,30 @@ from domain.catalogue import default_catalogues
 from domain.clock import Clock, SystemClock
 from domain.holidays_csv import default_holidays
 from domain.settings import Settings
-from handlers import deadlines, digest, errors, gate, join, leave, menu
-from handlers.alerts import escalate_unreached, reach_the_unreached, render_carried_over
+from handlers import (
+    alert_actions,
+    deadlines,
+    digest,
+    duplicates,
+    errors,
+    export,
+    gate,
+    invite,
+    join,
+    leave,
+    members,
+    menu,
+    own_reports,
+    reports_list,
+    review,
+)
+from handlers.alerts import (
+    escalate_job,
+    escalate_unreached,
+    prepare,
+    reach_the_unreached,
+    render_carried_over,
+)
 from handlers.context import BotApplication, BotContext, Services, services_of
 from handlers.digest_worker import DigestWorker
 from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
@@ -39,11 +61,20 @@ from presentation.callbacks import (
     LeaveDays,
     LeaveMember,
     NothingToday,
+    OpenReport,
+    ReviewReport,
+    SameIncident,
     StartReport,
     unpack,
 )
 from presentation.i18n import Translator
-from presentation.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_MY, MENU_NOTHING
+from presentation.keyboards import (
+    COMMAND_BUTTONS,
+    MENU_ACTIVITY,
+    MENU_INCIDENT,
+    MENU_MY,
+    MENU_NOTHING,
+)
 from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database
 from storage.holidays import seed_holidays
@@ -70,6 +101,8 @@ COMMANDS = (
 # How often the outbox is looked at for messages due: new ones are sent by their
 # producer at once, so this paces retries and catching up after a restart.
 OUTBOX_INTERVAL = timedelta(seconds=5)
+# How often unacknowledged urgent alerts are looked at, to go one level up when due.
+ESCALATE_INTERVAL = timedelta(seconds=30)
 
 
 def build_application(
@@ -133,6 +166,8 @@ def build_application(
     services.outbox.legacy = lambda row: render_carried_over(services, row)
     # An urgent alert that reached nobody at its level goes one level up, then to admins.
     services.outbox.given_up = lambda row: escalate_unreached(services, row)
+    # An alert's copy says who took it on, however late it is sent or edited.
+    services.outbox.prepare = lambda row, payload: prepare(services, row, payload)
     application.bot_data["services"] = services
     register_handlers(application, translator)
     return application
@@ -152,12 +187,17 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_handler(CommandHandler("start", join.start, filters=private))
     application.add_handler(CommandHandler("help", menu.show_help, filters=private))
     application.add_handler(CommandHandler("language", menu.ask_language, filters=private))
-    application.add_handler(CommandHandler("cancel", menu.cancel, filters=private))
+    # /cancel drops first a comment a reviewer is asked for (handlers/review.py).
+    application.add_handler(CommandHandler("cancel", review.cancel, filters=private))
     application.add_handler(CommandHandler("nothing", menu.nothing_to_report, filters=private))
     application.add_handler(CommandHandler("my", menu.my_reports, filters=private))
+    application.add_handler(CommandHandler("reports", reports_list.show_reports, filters=private))
     application.add_handler(CommandHandler("overdue", deadlines.show_overdue, filters=private))
     application.add_handler(CommandHandler("leave", leave.ask_member, filters=private))
     application.add_handler(CommandHandler("digest", digest.ask, filters=private))
+    application.add_handler(CommandHandler("export", export.ask, filters=private))
+    application.add_handler(CommandHandler("invite", invite.ask, filters=private))
+    application.add_handler(CommandHandler("members", members.show, filters=private))
     application.add_handler(CommandHandler("incident", resume.start_incident, filters=private))
     application.add_handler(CommandHandler("activity", resume.start_activity, filters=private))
     for key, callback in (
@@ -168,6 +208,10 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     ):
         button = filters.Text(sorted(translator.all_variants(key)))
         application.add_handler(MessageHandler(private & button, callback))
+    # Supervisors' and team leaders' buttons: each runs its command, whoever answers it.
+    for key, command in COMMAND_BUTTONS.items():
+        button = filters.Text(sorted(translator.all_variants(key)))
+        application.add_handler(MessageHandler(private & button, menu.as_command(command)))
     application.add_handler(
         CallbackQueryHandler(menu.choose_language, pattern=ChooseLanguage.matches)
     )
@@ -177,11 +221,34 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     )
     application.add_handler(CallbackQueryHandler(leave.on_button, pattern=_leave_button))
     application.add_handler(CallbackQueryHandler(digest.on_button, pattern=AskDigest.matches))
+    application.add_handler(CallbackQueryHandler(export.on_button, pattern=export.is_export_button))
+    application.add_handler(CallbackQueryHandler(invite.on_button, pattern=invite.is_invite_button))
+    application.add_handler(
+        CallbackQueryHandler(members.on_button, pattern=members.is_members_button)
+    )
+    application.add_handler(
+        CallbackQueryHandler(duplicates.on_button, pattern=SameIncident.matches)
+    )
+    application.add_handler(
+        CallbackQueryHandler(alert_actions.on_button, pattern=alert_actions.is_alert_button)
+    )
+    application.add_handler(
+        CallbackQueryHandler(reports_list.on_button, pattern=reports_list.is_list_button)
+    )
+    application.add_handler(CallbackQueryHandler(review.on_open, pattern=OpenReport.matches))
+    application.add_handler(CallbackQueryHandler(review.on_verdict, pattern=ReviewReport.matches))
+    application.add_handler(
+        CallbackQueryHandler(own_reports.on_button, pattern=own_reports.is_own_button)
+    )
     # Last in the group: what no flow took still gets an answer, never silence.
     application.add_handler(CallbackQueryHandler(menu.stale_button))
     application.add_handler(MessageHandler(private & filters.COMMAND, menu.unknown_command))
+    # A typed range of days right after /export; any other time, a report's answer.
+    typed_range = private & filters.TEXT & ~filters.COMMAND & export.typed_range(application)
+    application.add_handler(MessageHandler(typed_range, export.on_typed))
     application.add_handler(
-        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, answers.on_message)
+        # A reviewer's awaited comment (handlers/review.py), or else a report's answer.
+        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, review.on_message)
     )
     # No group after the flows: the update processor records each update handled to the
     # end (handlers/inbox.py), whichever group stopped it or failed.
@@ -225,6 +292,11 @@ async def _open_services(application: BotApplication) -> None:
         application.job_queue.run_repeating(
             digest.tick, interval=timedelta(minutes=1), first=timedelta(seconds=5),
             name="digests:tick",
+        )  # fmt: skip
+        # An urgent alert nobody acknowledged within BOT_ESCALATE_AFTER goes one level up.
+        application.job_queue.run_repeating(
+            escalate_job, interval=ESCALATE_INTERVAL, first=timedelta(seconds=15),
+            name="alerts:escalate",
         )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import aclosing
@@ -27,6 +28,7 @@ from domain.deadlines import (
     parse_remind,
     parse_weekday,
 )
+from domain.forms import FORMS
 from domain.holidays_csv import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -41,12 +43,13 @@ from domain.units_csv import parse_units_csv
 from presentation.export import write_reports_csv
 from presentation.i18n import Translator
 from presentation.render import local_time
+from storage.audit import create_invite_recorded
 from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database, DatabaseUnusable, Unusable
 from storage.deadlines import active_rules, add_rule, remove_rule
 from storage.export import iterate_export_rows
 from storage.holidays import all_holidays, holidays_between, replace_holidays, seed_holidays
-from storage.members import create_invite
+from storage.review import report_view
 from storage.units import all_units, get_unit, upsert_units
 
 MAX_PROBLEMS_SHOWN = 50
@@ -101,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     holidays_import.add_argument("file", type=Path, help="CSV with header date,name")
     holidays_list = holidays_commands.add_parser("list", help="print the holidays")
     holidays_list.add_argument("--year", type=int, metavar="YYYY")
+
+    audit = commands.add_parser("audit", help="print a report's history, one event a line")
+    audit.add_argument("--report", required=True, help="the report's number")
     return parser
 
 
@@ -139,6 +145,7 @@ def main(
             "export": export_reports,
             "deadlines": manage_deadlines,
             "holidays": manage_holidays,
+            "audit": audit_report,
         }[command]
         try:
             return asyncio.run(runner(args, settings, translator, request, out, err))
@@ -289,7 +296,10 @@ async def make_invite(
             return 1
         code = new_invite_code()
         expires_at = args.clock.now() + lifetime
-        await create_invite(db, hash_invite_code(code), unit.code, Role(args.role), expires_at)
+        # Recorded in the audit log with no actor: the server's administrator made it.
+        await create_invite_recorded(
+            db, hash_invite_code(code), unit.code, Role(args.role), expires_at, None
+        )
     finally:
         await db.close()
     print(
@@ -540,4 +550,65 @@ async def _list_holidays(
                 lang, "holidays.line", day=shown_day(day), weekday=weekday, name=holidays[day]
             )
             print(line, file=out)
+    return 0
+
+
+# Report numbers as the bot shows them: what SQLite's integers hold, and no more.
+_REPORT_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
+
+
+async def audit_report(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Print a report's history: local time, event, who (name and role) and detail."""
+    lang = settings.language
+    number = args.report.strip()
+    if not _REPORT_NUMBER.fullmatch(number):
+        print(t.plain(lang, "audit.bad_number", value=args.report), file=err)
+        return 2
+    if not _database_exists(settings, t, err):
+        return 1
+    db = await _open(settings, args.clock)
+    try:
+        view = await report_view(db, int(number))
+    finally:
+        await db.close()
+    if view is None:
+        print(t.plain(lang, "audit.unknown", number=number), file=err)
+        return 1
+    report = view.report
+    form = FORMS.get(report.kind)
+    title = t.plain(lang, form.title if form else "reports.kind.nothing")
+    header = t.plain(
+        lang,
+        "audit.header",
+        number=report.id,
+        title=title,
+        unit=view.unit_name,
+        status=t.plain(lang, f"status.{report.status.value}"),
+    )
+    print(header, file=out)
+    for event in view.history:
+        if event.actor_name is None:
+            who = t.plain(lang, "review.actor_bot")
+        else:
+            role = t.plain(lang, f"role.{event.actor_role}") if event.actor_role else ""
+            who = t.plain(lang, "review.actor", name=event.actor_name, role=role)
+        # One event a line, whatever the reviewer typed.
+        lines = (event.detail or "").splitlines()
+        detail = " / ".join(part.strip() for part in lines if part.strip())
+        line = t.plain(
+            lang,
+            "audit.line",
+            when=event.at.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M"),
+            event=t.plain(lang, f"history.event.{event.event}"),
+            who=who,
+            detail=t.plain(lang, "audit.detail", text=detail) if detail else "",
+        )
+        print(line, file=out)
     return 0

@@ -60,13 +60,16 @@ class MadeFile:
 class Payload:
     """A message as it will be sent: HTML text, inline buttons, then its attachments.
 
-    With ``file``, the message is that file and the text its caption.
+    With ``file``, the message is that file and the text its caption. With ``replaces``
+    (the outbox key of a message sent before, to the same chat), it is not a new message:
+    that one is edited to this text and these buttons (an alert once acknowledged).
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     attachments: tuple[Attachment, ...] = ()
     file: MadeFile | None = None
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,16 @@ DEFAULT_POLICY = RetryPolicy(
     give_up_after=timedelta(hours=6),
     backoff=(timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10)),
 )
-POLICIES: dict[str, RetryPolicy] = {"alert": ALERT_POLICY, "digest": DIGEST_POLICY}
+# An urgent alert's copies edited to say who took it: an edit made twice changes nothing,
+# so one that timed out or was interrupted is made again.
+ALERT_EDIT_POLICY = RetryPolicy(
+    resend_after_timeout=True, give_up_after=timedelta(days=1), resend_interrupted=True
+)
+POLICIES: dict[str, RetryPolicy] = {
+    "alert": ALERT_POLICY,
+    "alert_edit": ALERT_EDIT_POLICY,
+    "digest": DIGEST_POLICY,
+}
 
 
 def policy_for(purpose: str) -> RetryPolicy:

@@ -58,3 +58,30 @@ def alert_recipients(
         and member.id not in tried
         and _allowed(member, Action.RECEIVE_ALERTS, tree, report)
     ]
+
+
+def next_escalation(
+    tree: UnitTree, report: ReportRef, candidates: Sequence[Member], reached: Collection[str]
+) -> tuple[str, list[Member]] | None:
+    """The next level up an unacknowledged alert goes to: (unit code, its recipients).
+
+    ``reached`` holds the units of everyone the alert was already meant for. The next
+    level is the nearest unit strictly above the highest of them on the report's own
+    chain (its unit, then its ancestors) with anyone allowed to receive it: never a unit
+    beside the chain, never the same level twice. None when the chain is used up, or when
+    the alert never reached anyone on it (the admins' fallback, or nobody at all: that is
+    for ``alert_recipients`` to retry, not for escalation).
+    """
+    chain = (report.unit_code, *tree.ancestors(report.unit_code))
+    levels = [index for index, code in enumerate(chain) if code in reached]
+    if not levels:
+        return None
+    for code in chain[max(levels) + 1 :]:
+        allowed = [
+            member
+            for member in candidates
+            if member.unit_code == code and _allowed(member, Action.RECEIVE_ALERTS, tree, report)
+        ]
+        if allowed:
+            return code, allowed
+    return None

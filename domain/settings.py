@@ -6,11 +6,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.alerts import DEFAULT_ESCALATE_AFTER, ESCALATE_AFTER_SHAPE, parse_interval
 from domain.deadlines import Period
 from domain.digest import DigestSchedule, Thresholds, parse_schedule
+from domain.privacy import DEFAULT_PRIVACY_LEVEL, MAX_PRIVACY_LEVEL
+from domain.review import DEFAULT_EDIT_WINDOW, parse_edit_window
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
@@ -47,6 +51,13 @@ class Settings:
         )
     )
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # The depth of the unit tree from which names are shown (BOT_PRIVACY_LEVEL,
+    # domain/privacy.py): 0 the province, 1 communes and wards, 2 hamlets...
+    privacy_level: int = DEFAULT_PRIVACY_LEVEL
+    # How long after submitting a member may edit or withdraw their report (BOT_EDIT_WINDOW).
+    edit_window: timedelta = DEFAULT_EDIT_WINDOW
+    # How long an urgent alert waits to be acknowledged before it goes one level up.
+    escalate_after: timedelta = DEFAULT_ESCALATE_AFTER
 
     def __repr__(self) -> str:
         # The token must never reach a log line, even through a debug print.
@@ -174,6 +185,24 @@ def load_settings(
         hot_spot_metres=float(whole("BOT_HOTSPOT_METRES", 300, 1, 100_000)),
         silent_days=whole("BOT_SILENT_DAYS", 7, 1, 366),
     )
+    privacy_level = whole("BOT_PRIVACY_LEVEL", DEFAULT_PRIVACY_LEVEL, 0, MAX_PRIVACY_LEVEL)
+
+    window_text = get("BOT_EDIT_WINDOW", "2h")
+    edit_window = parse_edit_window(window_text)
+    if edit_window is None:
+        raise SettingsError(
+            f"BOT_EDIT_WINDOW={window_text!r} is not a duration: use minutes, hours or days"
+            " such as 90m, 2h or 1d (at most 7d), or 0 so that members never change a sent"
+            " report."
+        )
+
+    escalate_text = get("BOT_ESCALATE_AFTER", "15m")
+    escalate_after = parse_interval(escalate_text)
+    if escalate_after is None:
+        raise SettingsError(
+            f"BOT_ESCALATE_AFTER={escalate_text!r} is not a wait: use {ESCALATE_AFTER_SHAPE},"
+            " from 30s to 24h."
+        )
 
     return Settings(
         token=token,
@@ -184,6 +213,9 @@ def load_settings(
         language=language,
         digests=tuple(digests),
         thresholds=thresholds,
+        privacy_level=privacy_level,
+        edit_window=edit_window,
+        escalate_after=escalate_after,
     )
 
 

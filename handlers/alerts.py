@@ -1,34 +1,97 @@
-"""Urgent alerts: one outbox message per supervisor, made with the report that causes them."""
+"""Urgent alerts: one outbox message per supervisor, made with the report that causes them.
+
+An alert carries "✅ Tiếp nhận" and a link to the reporter's chat. Once a supervisor takes
+it on (handlers/alert_actions.py), every copy is edited to say who did, through the
+outbox (purpose ``alert_edit``), and the reporter is told (``alert_update``); the same
+when it is resolved. A copy still to be sent goes out as it should read by then
+(``prepare``). An alert nobody takes on climbs the tree one level every
+``BOT_ESCALATE_AFTER`` (``escalate_open_alerts``, the job ``alerts:escalate``).
+"""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.access import ReportRef
+from telegram import Bot
+
+from domain.access import Actor, ReportRef, UnitTree
+from domain.alerts import chat_link, escalation_due, may_resolve
 from domain.forms import FORMS
-from domain.models import Member, Unit
-from domain.outbox import Attachment, Document, Location, OutboxItem, Payload, Photos
+from domain.models import AlertState, Member, Report, Unit
+from domain.outbox import (
+    Attachment,
+    Button,
+    CallbackButton,
+    Document,
+    LinkButton,
+    Location,
+    OutboxItem,
+    Payload,
+    Photos,
+)
 from domain.reporting import place_columns
-from domain.routing import alert_recipients
+from domain.routing import alert_recipients, next_escalation
 from domain.values import decode_answers
-from handlers.context import Services
-from presentation.render import FormRenderer
+from handlers.context import BotContext, Services
+from presentation.callbacks import AcknowledgeAlert, ResolveAlert
+from presentation.render import FormRenderer, local_time
+from storage.alerts import (
+    AlertCopy,
+    AlertProgress,
+    alert_copy,
+    alert_progress,
+    escalate_alert,
+    open_alerts,
+    reached_units,
+)
 from storage.members import member_by_id, overseers_and_tree
 from storage.outbox import OutboxRow, alert_recipient_ids, enqueue, outbox_status
 from storage.reports import get_report, unreached_urgent_reports
-from storage.units import get_unit
+from storage.units import all_units, get_unit
 
 PURPOSE = "alert"
+# A sent copy of an alert edited to say what became of it.
+EDIT_PURPOSE = "alert_edit"
+# The reporter told that their urgent incident was acknowledged, then resolved.
+UPDATE_PURPOSE = "alert_update"
 # How far back the drain looks for urgent reports whose alert reached nobody.
 UNREACHED_LOOKBACK = timedelta(days=1)
+# How far back the escalation job looks for alerts nobody has acknowledged: long enough
+# for any chain of levels at the longest BOT_ESCALATE_AFTER.
+ESCALATION_LOOKBACK = timedelta(days=2)
 log = logging.getLogger(__name__)
 
 
 def alert_key(report_id: int, recipient_id: int) -> str:
     return f"{PURPOSE}:{report_id}:{recipient_id}"
+
+
+def edit_key(report_id: int, recipient_id: int, state: AlertState | None) -> str:
+    """The key of the edit that makes a copy say the alert reached this state."""
+    return f"{EDIT_PURPOSE}:{report_id}:{recipient_id}:{state}"
+
+
+def _renderer(services: Services, language: str) -> FormRenderer:
+    return FormRenderer(
+        services.translator, language, services.settings.timezone, services.catalogues
+    )
+
+
+def _alert_buttons(
+    services: Services, language: str, report_id: int, reporter: Member
+) -> tuple[tuple[Button, ...], ...]:
+    """ "✅ Tiếp nhận", and a link that opens the reporter's chat."""
+    t = services.translator
+    return (
+        (CallbackButton(t.plain(language, "alert.button.acknowledge"),
+                        AcknowledgeAlert(report_id).pack()),),
+        (LinkButton(t.plain(language, "alert.button.chat"), chat_link(reporter)),),
+    )  # fmt: skip
 
 
 def _attachments(kind: str, data: Mapping[str, Any]) -> tuple[Attachment, ...]:
@@ -57,22 +120,24 @@ def alert_items(
     unit: Unit,
     submitted: datetime,
     recipients: Sequence[Member],
+    open_for: timedelta | None = None,
 ) -> list[OutboxItem]:
-    """One alert per recipient, each in the recipient's language."""
+    """One alert per recipient, each in the recipient's language.
+
+    ``open_for``: the alert is escalated, nobody having taken it on for that long.
+    """
     attachments = _attachments("incident", data)
     items = []
     for recipient in recipients:
-        renderer = FormRenderer(
-            services.translator, recipient.language, services.settings.timezone,
-            services.catalogues,
-        )  # fmt: skip
-        text = renderer.alert(report_id, "incident", data, reporter, unit, submitted)
+        renderer = _renderer(services, recipient.language)
+        text = renderer.alert(report_id, "incident", data, reporter, unit, submitted, open_for)
+        buttons = _alert_buttons(services, recipient.language, report_id, reporter)
         items.append(
             OutboxItem(
                 key=alert_key(report_id, recipient.id),
                 purpose=PURPOSE,
                 chat_id=recipient.chat_id,
-                payload=Payload(text, attachments=attachments),
+                payload=Payload(text, buttons, attachments),
                 recipient_id=recipient.id,
                 report_id=report_id,
             )
@@ -138,6 +203,8 @@ async def _pass_on(services: Services, report_id: int) -> int:
     unit = await get_unit(services.db, report.unit_code) if report else None
     if report is None or reporter is None or unit is None:
         return 0
+    if report.alert_state is not AlertState.OPEN:
+        return 0  # someone has it already
     tree, overseers = await overseers_and_tree(services.db)
     about = ReportRef(reporter.id, report.unit_code, report.status)
     tried = set(await alert_recipient_ids(services.db, report.id))
@@ -152,3 +219,221 @@ async def _pass_on(services: Services, report_id: int) -> int:
         services, report.id, report.data, reporter, unit, report.submitted_at, recipients
     )
     return await enqueue(services.db, items)
+
+
+# --- what became of an alert --------------------------------------------------------
+
+
+def alert_view(
+    services: Services,
+    report_id: int,
+    base: Payload,
+    progress: AlertProgress,
+    recipient: Member,
+    tree: UnitTree,
+    unit_names: Mapping[str, str],
+) -> Payload:
+    """A copy of an alert as it should read now, for its recipient.
+
+    Open: as it was sent. Acknowledged: who took it on, and "Đã xử lý" for whoever may
+    resolve it (domain/alerts.py ``may_resolve``). Resolved: who resolved it too. The link
+    to the reporter's chat stays.
+    """
+    if progress.state is not AlertState.ACKNOWLEDGED and progress.state is not AlertState.RESOLVED:
+        return base
+    acknowledger = progress.acknowledged_by
+    renderer = _renderer(services, recipient.language)
+    acknowledged = None
+    if acknowledger is not None and progress.acknowledged_at is not None:
+        unit = Unit(acknowledger.unit_code, unit_names.get(acknowledger.unit_code, ""), None)
+        acknowledged = (acknowledger, unit if unit.name else None, progress.acknowledged_at)
+    resolved = None
+    if progress.resolved_by is not None and progress.resolved_at is not None:
+        resolved = (progress.resolved_by, progress.resolved_at)
+    lines = renderer.alert_progress(acknowledged, resolved)
+    buttons: list[tuple[Button, ...]] = []
+    if (
+        progress.state is AlertState.ACKNOWLEDGED
+        and acknowledger is not None
+        and may_resolve(
+            Actor.of(recipient, active=recipient.active),
+            Actor.of(acknowledger, active=acknowledger.active),
+            tree,
+        )
+    ):
+        label = services.translator.plain(recipient.language, "alert.button.resolve")
+        buttons.append((CallbackButton(label, ResolveAlert(report_id).pack()),))
+    buttons.extend(
+        row for row in base.buttons if row and all(isinstance(b, LinkButton) for b in row)
+    )
+    text = base.text + "\n\n" + lines if lines else base.text
+    return replace(base, text=text, buttons=tuple(buttons))
+
+
+def announcements(
+    services: Services,
+    report: Report,
+    reporter: Member,
+    progress: AlertProgress,
+    copies: Sequence[AlertCopy],
+    tree: UnitTree,
+    unit_names: Mapping[str, str],
+) -> list[OutboxItem]:
+    """What a change of an alert's state announces: every copy edited, the reporter told.
+
+    Made in the transaction of the change (storage/alerts.py ``change_alert``).
+    """
+    state = progress.state
+    items = []
+    for copy in copies:
+        if copy.status == "failed" or copy.payload is None:
+            continue  # never arrived: nothing to edit
+        view = alert_view(
+            services, report.id, copy.payload, progress, copy.recipient, tree, unit_names
+        )
+        items.append(
+            OutboxItem(
+                key=edit_key(report.id, copy.recipient.id, state),
+                purpose=EDIT_PURPOSE,
+                chat_id=copy.recipient.chat_id,
+                payload=replace(view, attachments=(), replaces=copy.key),
+                recipient_id=copy.recipient.id,
+                report_id=report.id,
+            )
+        )
+    notice = _reporter_notice(services, report, reporter, progress, unit_names)
+    if notice is not None:
+        items.append(notice)
+    return items
+
+
+def _reporter_notice(
+    services: Services,
+    report: Report,
+    reporter: Member,
+    progress: AlertProgress,
+    unit_names: Mapping[str, str],
+) -> OutboxItem | None:
+    t, lang, zone = services.translator, reporter.language, services.settings.timezone
+    if progress.state is AlertState.RESOLVED:
+        by, at = progress.resolved_by, progress.resolved_at
+        if by is None or at is None:
+            return None
+        text = t.html(
+            lang, "alert.notice.resolved", number=report.id, name=by.full_name,
+            time=local_time(at, zone),
+        )  # fmt: skip
+    elif progress.state is AlertState.ACKNOWLEDGED:
+        by, at = progress.acknowledged_by, progress.acknowledged_at
+        if by is None or at is None:
+            return None
+        text = t.html(
+            lang, "alert.notice.acknowledged", number=report.id, name=by.full_name,
+            unit=unit_names.get(by.unit_code, by.unit_code), time=local_time(at, zone),
+        )  # fmt: skip
+    else:
+        return None
+    return OutboxItem(
+        key=f"{UPDATE_PURPOSE}:{report.id}:{progress.state}",
+        purpose=UPDATE_PURPOSE,
+        chat_id=reporter.chat_id,
+        payload=Payload(text),
+        recipient_id=reporter.id,
+        report_id=report.id,
+    )
+
+
+async def unit_names(services: Services) -> dict[str, str]:
+    return {unit.code: unit.name for unit in await all_units(services.db)}
+
+
+async def current_view(
+    services: Services, report_id: int, base: Payload, recipient: Member
+) -> Payload:
+    """A copy of a report's alert as it should read now (read from the database)."""
+    progress = await alert_progress(services.db, report_id)
+    if progress is None or progress.state in (None, AlertState.OPEN):
+        return base
+    tree, _ = await overseers_and_tree(services.db)
+    names = await unit_names(services)
+    return alert_view(services, report_id, base, progress, recipient, tree, names)
+
+
+async def prepare(services: Services, row: OutboxRow, payload: Payload) -> Payload | None:
+    """The outbox's last look at an alert or an alert's edit, as it is sent.
+
+    A copy sent after the alert was taken on says so. An edit renders what the alert is
+    now (a later state wins over the one it was queued for); an edit of a copy not sent
+    yet is not needed: that copy will go out as it should read.
+    """
+    item = row.item
+    if item.report_id is None or item.recipient_id is None:
+        return payload
+    if item.purpose == PURPOSE:
+        progress = await alert_progress(services.db, item.report_id)
+        if progress is None or progress.state in (None, AlertState.OPEN):
+            return payload  # as it was made: the usual case, one read
+        recipient = await member_by_id(services.db, item.recipient_id)
+        if recipient is None:
+            return payload
+        return await current_view(services, item.report_id, payload, recipient)
+    if item.purpose == EDIT_PURPOSE:
+        copy = await alert_copy(services.db, item.report_id, item.recipient_id)
+        if copy is None or copy.status != "sent" or copy.payload is None:
+            return None
+        view = await current_view(services, item.report_id, copy.payload, copy.recipient)
+        return replace(view, attachments=(), replaces=copy.key)
+    return payload
+
+
+# --- escalation --------------------------------------------------------------------
+
+
+async def escalate_open_alerts(services: Services, bot: Bot) -> int:
+    """Send every alert nobody has acknowledged within BOT_ESCALATE_AFTER (since it was
+    submitted, or last went up) one level up the tree; returns how many went up."""
+    now = services.clock.now()
+    raised = 0
+    for alert in await open_alerts(services.db, now - ESCALATION_LOOKBACK):
+        if not escalation_due(alert.last_raised, services.settings.escalate_after, now):
+            continue
+        if await _escalate(services, alert.report_id, now - alert.alerted_at):
+            raised += 1
+            try:
+                await services.outbox.send_for_report(bot, alert.report_id, PURPOSE, only={PURPOSE})
+            except sqlite3.Error:
+                # Queued and committed: the drain sends them and records how it went.
+                log.warning("escalated alert %s: sending left to the drain", alert.report_id,
+                            exc_info=True)  # fmt: skip
+    return raised
+
+
+async def _escalate(services: Services, report_id: int, open_for: timedelta) -> bool:
+    report = await get_report(services.db, report_id)
+    reporter = await member_by_id(services.db, report.member_id) if report else None
+    unit = await get_unit(services.db, report.unit_code) if report else None
+    if report is None or reporter is None or unit is None:
+        return False
+    tree, overseers = await overseers_and_tree(services.db)
+    about = ReportRef(reporter.id, report.unit_code, report.status)
+    level = next_escalation(tree, about, overseers, await reached_units(services.db, report.id))
+    if level is None:
+        return False  # the root is reached: there is nobody further up
+    code, recipients = level
+    items = alert_items(
+        services, report.id, report.data, reporter, unit, report.submitted_at, recipients,
+        open_for=open_for,
+    )  # fmt: skip
+    if not await escalate_alert(services.db, report.id, code, items):
+        return False
+    log.warning(
+        "urgent alert for report %s not acknowledged: escalated to unit %s (%d recipient(s))",
+        report.id, code, len(recipients),
+    )  # fmt: skip
+    return True
+
+
+async def escalate_job(context: BotContext) -> None:
+    """Job ``alerts:escalate``."""
+    if raised := await escalate_open_alerts(context.services, context.bot):
+        log.info("escalated %d urgent alert(s) nobody acknowledged", raised)

@@ -19,11 +19,21 @@ async def permit(
     tree: UnitTree = _NO_TREE,
     report: ReportRef | None = None,
     target: Actor | None = None,
+    target_unit: str | None = None,
+    target_role: str | None = None,
 ) -> bool:
     """Whether the sender may take the action; if not, they are told why, once."""
     member = context.member
     actor = Actor.of(member, active=member.active) if member is not None else None
-    decision = can(actor, action, tree, report=report, target=target)
+    decision = can(
+        actor,
+        action,
+        tree,
+        report=report,
+        target=target,
+        target_unit=target_unit,
+        target_role=target_role,
+    )
     if isinstance(decision, Allow):
         return True
     text = context.t.plain(context.language, decision.reason)

@@ -27,7 +27,7 @@ async def start(update: Update, context: BotContext) -> None:
     if member is not None:
         await message.reply_text(
             t.html(member.language, "join.welcome_back", name=member.full_name),
-            reply_markup=main_keyboard(t, member.language),
+            reply_markup=main_keyboard(t, member.language, member.role),
         )
         return
     if not code:
@@ -60,5 +60,5 @@ async def start(update: Update, context: BotContext) -> None:
             unit=unit.name if unit else joined.unit_code,
             role=t.html(joined.language, f"role.{joined.role.value}"),
         ),
-        reply_markup=main_keyboard(t, joined.language),
+        reply_markup=main_keyboard(t, joined.language, joined.role),
     )

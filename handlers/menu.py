@@ -1,16 +1,20 @@
-"""Short commands: /help, /language, /cancel, /nothing, /my."""
+"""Short commands: /help, /language, /cancel, /nothing, /my; the menu's shortcut buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CommandHandler
 
 from domain.access import OVERSEERS, Action
 from domain.deadlines import skipped, window_of
 from domain.settings import SUPPORTED_LANGUAGES
 from handlers.context import BotContext, origin_of
 from handlers.guard import permit
+from handlers.own_reports import own_buttons, own_line
 from handlers.report.prompts import reply_keyboard_for
 from presentation.callbacks import ChooseLanguage
 from presentation.i18n import Html
@@ -76,7 +80,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
         context.t.html(member.language, "cancel.done" if discarded else "cancel.nothing"),
-        reply_markup=main_keyboard(context.t, member.language),
+        reply_markup=main_keyboard(context.t, member.language, member.role),
     )
 
 
@@ -104,6 +108,26 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     )
 
 
+def as_command(name: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """A menu button that does exactly what the command ``/name`` does.
+
+    The command's handler is looked up when the button is tapped, among those registered
+    (bot/app.py), so the button follows whichever module answers the command; a command
+    not registered answers as an unknown command does, never silence.
+    """
+
+    async def run(update: Update, context: BotContext) -> None:
+        for handler in context.application.handlers.get(0, ()):
+            if isinstance(handler, CommandHandler) and name in handler.commands:
+                context.args = []
+                await handler.callback(update, context)
+                return
+        await unknown_command(update, context)
+
+    run.__name__ = run.__qualname__ = f"as_command_{name}"
+    return run
+
+
 async def stale_button(update: Update, context: BotContext) -> None:
     """Answer a button no flow knows (an old message's), so its spinner stops."""
     assert update.callback_query is not None
@@ -119,13 +143,22 @@ async def my_reports(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     if reports:
         renderer = context.renderer()
-        lines = "\n".join(renderer.report_line(report) for report in reports)
+        lines = "\n".join(own_line(renderer, report) for report in reports)
         text = context.t.html(member.language, "my.list", lines=lines)
     else:
         text = context.t.html(member.language, "my.empty")
+    # Reports the member may still edit, withdraw or answer a review of get buttons; the
+    # menu under the chat is persistent, so it stays while they are shown.
+    buttons = await own_buttons(context, reports)
+    window = context.settings.edit_window
+    if buttons is not None and window:
+        shown = context.renderer().duration(int(window.total_seconds() // 60))
+        text = Html(f"{text}\n{context.t.html(member.language, 'own.hint', window=shown)}")
     if (deadline := await _next_deadline(context)) is not None:
         text = Html(f"{text}\n\n{deadline}")
-    await update.effective_message.reply_text(text, reply_markup=reply_keyboard_for(context))
+    await update.effective_message.reply_text(
+        text, reply_markup=buttons or reply_keyboard_for(context)
+    )
 
 
 async def _next_deadline(context: BotContext) -> Html | None:

@@ -11,14 +11,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 from telegram import Bot, InputFile, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from domain.clock import Clock
-from domain.outbox import Document, Failure, Location, Payload, Photos, next_attempt, policy_for
+from domain.outbox import (
+    Document,
+    Failure,
+    LinkButton,
+    Location,
+    Payload,
+    Photos,
+    next_attempt,
+    policy_for,
+)
 from presentation.keyboards import inline_markup
 from storage.db import Database
 from storage.outbox import (
@@ -30,6 +40,7 @@ from storage.outbox import (
     mark_failed,
     mark_sent,
     outbox_status,
+    sent_message_id,
     settle_interrupted,
 )
 
@@ -53,6 +64,16 @@ DRAIN_HORIZON = 4.0
 MAX_ROUNDS = 16
 
 LegacyRenderer = Callable[[OutboxRow], Awaitable[Payload | None]]
+# Given a row about to be sent and its payload, the payload as it should go now; None if
+# it is no longer needed (an edit of an alert whose own message has not gone out yet).
+Preparer = Callable[[OutboxRow, Payload], Awaitable[Payload | None]]
+
+# Telegram's refusal of a tg://user?id= button when that user's privacy settings forbid
+# links to their account (BUTTON_USER_PRIVACY_RESTRICTED), or when it does not know them.
+USER_BUTTON_REFUSED = "button_user_"
+USER_LINK = "tg://user"
+# An edit to what the message already says: the edit is as good as made.
+NOT_MODIFIED = "message is not modified"
 
 
 class Pacer:
@@ -137,6 +158,8 @@ class OutboxSender:
         self.legacy = legacy
         # Told of every message given up for good (an alert then goes one level up).
         self.given_up: Callable[[OutboxRow], Awaitable[None]] | None = None
+        # Brings a payload up to date as it is sent (an alert acknowledged meanwhile).
+        self.prepare: Preparer | None = None
         # Rows being sent, and whether each went: never sent twice at once, and a
         # producer waiting for its rows learns what came of those the drain took.
         self._claimed: dict[int, tuple[asyncio.Future[bool], int | None]] = {}
@@ -171,19 +194,22 @@ class OutboxSender:
         finally:
             self._draining = False
 
-    async def send_for_report(self, bot: Bot, report_id: int, purpose: str) -> int:
+    async def send_for_report(
+        self, bot: Bot, report_id: int, purpose: str, *, only: Collection[str] | None = None
+    ) -> int:
         """Send a report's pending messages now, whatever their time; returns how many of
         the purpose have gone, whoever sent them (the drain job may have taken some).
 
         Messages a failure adds on the way (an alert that reached nobody goes one level
         up) are sent too; one that failed and waits for a retry is not tried again here.
+        ``only``: send just the messages of these purposes (the rest wait for the drain).
         """
         tried: set[int] = set()
         for _ in range(MAX_ROUNDS):
             rows = [
                 row
                 for row in await due_messages(self.db, report_id=report_id)
-                if row.id not in tried
+                if row.id not in tried and (only is None or row.item.purpose in only)
             ]
             if not rows:
                 break
@@ -251,6 +277,20 @@ class OutboxSender:
             await mark_failed(self.db, row.id, "nothing to send", None)
             log.error("outbox %s (%s) has nothing to send; given up", row.id, item.key)
             return False
+        if self.prepare is not None:
+            prepared = await self.prepare(row, payload)
+            if prepared is None:
+                await mark_failed(self.db, row.id, "no longer needed", None)
+                log.info("outbox %s (%s) is no longer needed", row.id, item.key)
+                return False
+            payload = prepared
+        edited: int | None = None
+        if payload.replaces is not None:
+            edited = await sent_message_id(self.db, payload.replaces)
+            if edited is None:
+                await mark_failed(self.db, row.id, "the message it edits was not sent", None)
+                log.info("outbox %s (%s): the message it edits was not sent", row.id, item.key)
+                return False
         content = None
         if payload.file is not None:
             content = await made_file(self.db, payload.file.file_id)
@@ -266,32 +306,63 @@ class OutboxSender:
             # Killed mid-send, it may have arrived: at start-up it is not sent again.
             await mark_attempting(self.db, row.id)
         try:
-            message = await self._send_message(bot, item.chat_id, payload, content)
+            message_id = await self._deliver(bot, item.chat_id, payload, content, edited)
         except TelegramError as error:
             if isinstance(error, Forbidden):
                 blocked.add(item.chat_id)
             await self._failed(row, error)
             return False
-        await mark_sent(self.db, row.id, message.message_id)
+        await mark_sent(self.db, row.id, message_id)
         self._due_at.pop(row.id, None)
-        await self._send_attachments(bot, item.chat_id, payload, message)
+        if edited is None:
+            await self._send_attachments(bot, item.chat_id, payload, message_id)
         return True
+
+    async def _deliver(
+        self, bot: Bot, chat_id: int, payload: Payload, content: bytes | None, edited: int | None
+    ) -> int:
+        """Send the message, or make the edit; returns the message's id.
+
+        A tg://user?id= button Telegram refuses (the user's privacy settings forbid it)
+        is left out and the message sent at once without it: the message matters more.
+        """
+        try:
+            return await self._send_message(bot, chat_id, payload, content, edited)
+        except BadRequest as error:
+            # python-telegram-bot drops "Bad Request: " and capitalises what is left.
+            said = str(error).lower()
+            if edited is not None and NOT_MODIFIED in said:
+                return edited
+            if USER_BUTTON_REFUSED not in said or not _has_user_link(payload):
+                raise
+            log.warning("chat %s: a link to a user was refused (%s); sent without it", chat_id,
+                        error)  # fmt: skip
+            return await self._send_message(bot, chat_id, _without_user_links(payload), content,
+                                            edited)  # fmt: skip
 
     @staticmethod
     async def _send_message(
-        bot: Bot, chat_id: int, payload: Payload, content: bytes | None
-    ) -> Message:
+        bot: Bot, chat_id: int, payload: Payload, content: bytes | None, edited: int | None
+    ) -> int:
         markup = inline_markup(payload.buttons)
+        if edited is not None:
+            await bot.edit_message_text(
+                payload.text, chat_id=chat_id, message_id=edited, reply_markup=markup
+            )
+            return edited
         if payload.file is None or content is None:
-            return await bot.send_message(chat_id, payload.text, reply_markup=markup)
+            return (await bot.send_message(chat_id, payload.text, reply_markup=markup)).message_id
         upload = InputFile(content, filename=payload.file.filename)
+        sent: Message
         if payload.file.photo:
-            return await bot.send_photo(
+            sent = await bot.send_photo(
                 chat_id, upload, caption=payload.text or None, reply_markup=markup
             )
-        return await bot.send_document(
-            chat_id, upload, caption=payload.text or None, reply_markup=markup
-        )
+        else:
+            sent = await bot.send_document(
+                chat_id, upload, caption=payload.text or None, reply_markup=markup
+            )
+        return sent.message_id
 
     async def _failed(self, row: OutboxRow, error: TelegramError) -> None:
         failure, retry_after = classify(error)
@@ -322,7 +393,7 @@ class OutboxSender:
             log.warning("outbox %s (%s) will be retried: %s", row.id, row.item.key, error)
 
     async def _send_attachments(
-        self, bot: Bot, chat_id: int, payload: Payload, message: Message
+        self, bot: Bot, chat_id: int, payload: Payload, message_id: int
     ) -> None:
         # The message itself is marked sent: what follows it is a courtesy, and is not
         # retried, so that a retry never repeats the message.
@@ -341,4 +412,24 @@ class OutboxSender:
                     case Document(file_id):
                         await bot.send_document(chat_id, file_id)
         except TelegramError as error:
-            log.warning("attachments of message %s not sent: %s", message.message_id, error)
+            log.warning("attachments of message %s not sent: %s", message_id, error)
+
+
+def _has_user_link(payload: Payload) -> bool:
+    return any(
+        isinstance(button, LinkButton) and button.url.startswith(USER_LINK)
+        for row in payload.buttons
+        for button in row
+    )
+
+
+def _without_user_links(payload: Payload) -> Payload:
+    rows = (
+        tuple(
+            button
+            for button in row
+            if not (isinstance(button, LinkButton) and button.url.startswith(USER_LINK))
+        )
+        for row in payload.buttons
+    )
+    return replace(payload, buttons=tuple(row for row in rows if row))

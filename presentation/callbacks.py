@@ -28,6 +28,10 @@ import re
 from enum import StrEnum
 from typing import Any, ClassVar, Self, dataclass_transform, get_type_hints
 
+from domain.day_range import Span
+from domain.models import Role
+from domain.review import KindFilter, PeriodFilter, StatusFilter, Verdict
+
 # Telegram refuses callback data longer than this many bytes.
 CALLBACK_DATA_LIMIT = 64
 SEPARATOR = ":"
@@ -279,6 +283,167 @@ class AskDigest(CallbackData, prefix="dg"):
     """/digest's buttons: today, this week or this month so far."""
 
     span: DigestSpan
+
+
+class SameIncident(CallbackData, prefix="du"):
+    """Before submitting: "the same incident as report N" (N = 0: a different one)."""
+
+    draft_id: int
+    report: int
+
+
+# --- urgent alerts (handlers/alert_actions.py): checked again on every tap -----------
+
+
+class AcknowledgeAlert(CallbackData, prefix="aa"):
+    """An urgent alert's "Tiếp nhận": the supervisor takes the incident on."""
+
+    report: int
+
+
+class ResolveAlert(CallbackData, prefix="ar"):
+    """An acknowledged alert's "Đã xử lý": the incident has been dealt with."""
+
+    report: int
+
+
+# --- supervisors' tools: export, invites, members (handlers/export.py, invite.py,
+# members.py). Every tap is checked again against the access rules. ------------------
+
+
+class FileFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+class ExportRange(CallbackData, prefix="exr"):
+    """/export: the reports of a span of days, as a file of this format."""
+
+    span: Span
+    file: FileFormat
+
+
+class ExportAs(CallbackData, prefix="exf"):
+    """/export: switch the menu to another file format."""
+
+    file: FileFormat
+
+
+class InviteRole(CallbackData, prefix="ivr"):
+    """/invite: the role the invite gives."""
+
+    role: Role
+
+
+class InviteUnit(CallbackData, prefix="ivu"):
+    """/invite: browse the tree at a unit (a hash of its code; "top": the roots)."""
+
+    role: Role
+    unit: str
+    page: int
+
+
+class InviteMake(CallbackData, prefix="ivk"):
+    """/invite: make the invite into this unit (a hash of its code)."""
+
+    role: Role
+    unit: str
+
+
+class MembersPage(CallbackData, prefix="mbp"):
+    """/members: another page of the list."""
+
+    page: int
+
+
+class DeactivateAsk(CallbackData, prefix="mbd"):
+    """/members: ask to confirm deactivating a member (shown from this page)."""
+
+    member: int
+    page: int
+
+
+class DeactivateDo(CallbackData, prefix="mbc"):
+    """/members: deactivate the member, confirmed."""
+
+    member: int
+
+
+# --- reports to review, and members' own reports (handlers/reports_list.py, review.py,
+# own_reports.py). Every tap is checked again against the access rules and the report's
+# status: a button only names what to look at, never that it may be done. -------------
+
+
+class ListFilter(StrEnum):
+    KIND = "kind"
+    STATUS = "status"
+    UNIT = "unit"
+    PERIOD = "period"
+
+
+class ReportsPage(CallbackData, prefix="vl"):
+    """/reports: one page of the list, with its filters (unit: 0 for all, else the
+    position + 1 of a unit among those the asker sees, sorted by code)."""
+
+    kind: KindFilter
+    status: StatusFilter
+    unit: int
+    period: PeriodFilter
+    page: int
+
+
+class ReportsFilter(CallbackData, prefix="vf"):
+    """/reports: the choices of one filter (page: of the units offered)."""
+
+    kind: KindFilter
+    status: StatusFilter
+    unit: int
+    period: PeriodFilter
+    which: ListFilter
+    page: int
+
+
+class WatchReports(CallbackData, prefix="vw"):
+    """/reports: be told (or stop being told) of each new report; the list is redrawn."""
+
+    on: bool
+    kind: KindFilter
+    status: StatusFilter
+    unit: int
+    period: PeriodFilter
+    page: int
+
+
+class OpenReport(CallbackData, prefix="vo"):
+    """Show one report in full, with its photos, place and history."""
+
+    report: int
+
+
+class ReviewReport(CallbackData, prefix="va"):
+    """A reviewer's verdict on a report (return and reject then ask for a comment)."""
+
+    report: int
+    verdict: Verdict
+
+
+class EditOwnReport(CallbackData, prefix="oe"):
+    """/my: reopen one's own report as a draft, to edit it or answer a review."""
+
+    report: int
+
+
+class WithdrawStep(StrEnum):
+    ASK = "ask"
+    YES = "yes"
+    NO = "no"
+
+
+class WithdrawOwnReport(CallbackData, prefix="ow"):
+    """/my: withdraw one's own report: asked first, then confirmed or not."""
+
+    report: int
+    step: WithdrawStep
 
 
 def unpack(data: object) -> CallbackData | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -135,10 +135,14 @@ class FormRenderer:
         reporter: Member,
         unit: Unit,
         submitted: datetime,
+        open_for: timedelta | None = None,
     ) -> Html:
-        """The message a supervisor gets for an urgent incident."""
+        """The message a supervisor gets for an urgent incident.
+
+        ``open_for``: the alert is escalated, unacknowledged for that long; it says so first.
+        """
         form = FORMS[kind]
-        return self.t.html(
+        text = self.t.html(
             self.language,
             "alert.urgent",
             number=number,
@@ -148,6 +152,41 @@ class FormRenderer:
             unit=unit.name,
             submitted=local_time(submitted, self.zone),
         )
+        if open_for is None:
+            return text
+        minutes = max(int(open_for.total_seconds() // 60), 1)
+        escalated = self.t.html(self.language, "alert.escalated", open_for=self.duration(minutes))
+        return Html(f"{escalated}\n{text}")
+
+    def alert_progress(
+        self,
+        acknowledged: tuple[Member, Unit | None, datetime] | None,
+        resolved: tuple[Member, datetime] | None,
+    ) -> Html:
+        """What became of an alert, under its copies: who took it, who resolved it."""
+        lines = []
+        if acknowledged is not None:
+            member, unit, at = acknowledged
+            lines.append(
+                self.t.html(
+                    self.language,
+                    "alert.state.acknowledged",
+                    name=member.full_name,
+                    unit=unit.name if unit else member.unit_code,
+                    time=local_time(at, self.zone),
+                )
+            )
+        if resolved is not None:
+            member, at = resolved
+            lines.append(
+                self.t.html(
+                    self.language,
+                    "alert.state.resolved",
+                    name=member.full_name,
+                    time=local_time(at, self.zone),
+                )
+            )
+        return Html("\n".join(lines))
 
     def report_line(self, report: Report) -> Html:
         """One line of /my."""

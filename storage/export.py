@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Collection
 from datetime import date, datetime
 
 from domain.models import ExportedReport
@@ -26,8 +27,10 @@ _PAGE = (
     " WHERE r.id > :after AND r.id <= :newest"
     " AND (:first IS NULL OR r.period_date >= :first)"
     " AND (:last IS NULL OR r.period_date <= :last)"
-    " ORDER BY r.id LIMIT :limit"
+    " {units} ORDER BY r.id LIMIT :limit"
 )
+# Only reports filed in these units (a supervisor's subtree, in Telegram's /export).
+_IN_UNITS = "AND r.unit_code IN (SELECT value FROM json_each(:units))"
 
 
 def _exported(row: sqlite3.Row) -> ExportedReport:
@@ -56,7 +59,12 @@ def _exported(row: sqlite3.Row) -> ExportedReport:
 
 
 async def iterate_export_rows(
-    db: Database, first_day: date | None, last_day: date | None, page_size: int = PAGE_SIZE
+    db: Database,
+    first_day: date | None,
+    last_day: date | None,
+    page_size: int = PAGE_SIZE,
+    *,
+    units: Collection[str] | None = None,
 ) -> AsyncGenerator[ExportedReport, None]:
     """Yield every report whose local day falls in the range, oldest first.
 
@@ -66,6 +74,8 @@ async def iterate_export_rows(
     file meanwhile because no checkpoint can pass a reader's snapshot. Each page is
     consistent on its own; the export stops at the newest report that existed when it
     began, so reports filed during a long export wait for the next one.
+
+    ``units``: only the reports of these units (None: every unit's).
     """
     newest = await db.fetch_one("SELECT coalesce(max(id), 0) AS id FROM reports")
     params: dict[str, object] = {
@@ -75,8 +85,11 @@ async def iterate_export_rows(
         "last": last_day.isoformat() if last_day else None,
         "limit": page_size,
     }
+    page = _PAGE.format(units="" if units is None else _IN_UNITS)
+    if units is not None:
+        params["units"] = json.dumps(sorted(units))
     while True:
-        rows = await db.fetch_all(_PAGE, params)
+        rows = await db.fetch_all(page, params)
         for row in rows:
             yield _exported(row)
         if len(rows) < page_size:

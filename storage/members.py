@@ -137,21 +137,43 @@ async def redeem_invite(
         if not claim_update(tx, origin):
             return JoinResult(JoinOutcome.REPLAYED)
         now = tx.now.isoformat()
-        cursor = tx.execute(
-            "INSERT INTO members (telegram_user_id, chat_id, full_name, username, unit_code,"
-            " role, language, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                joiner.telegram_user_id,
-                joiner.chat_id,
-                joiner.full_name,
-                joiner.username,
-                invite["unit_code"],
-                invite["role"],
-                joiner.language,
-                now,
-            ),
+        # Someone deactivated and invited again comes back as the same member (their
+        # reports stay theirs), with the new invite's unit and role.
+        former = tx.one(
+            "SELECT id FROM members WHERE telegram_user_id = ? AND active = 0",
+            (joiner.telegram_user_id,),
         )
-        member_id = cursor.lastrowid
+        if former is not None:
+            member_id = former["id"]
+            tx.execute(
+                "UPDATE members SET chat_id = ?, full_name = ?, username = ?, unit_code = ?,"
+                " role = ?, active = 1, blocked_at = NULL, joined_at = ? WHERE id = ?",
+                (
+                    joiner.chat_id,
+                    joiner.full_name,
+                    joiner.username,
+                    invite["unit_code"],
+                    invite["role"],
+                    now,
+                    member_id,
+                ),
+            )
+        else:
+            cursor = tx.execute(
+                "INSERT INTO members (telegram_user_id, chat_id, full_name, username, unit_code,"
+                " role, language, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    joiner.telegram_user_id,
+                    joiner.chat_id,
+                    joiner.full_name,
+                    joiner.username,
+                    invite["unit_code"],
+                    invite["role"],
+                    joiner.language,
+                    now,
+                ),
+            )
+            member_id = cursor.lastrowid
         tx.execute(
             "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ?",
             (now, member_id, invite["id"]),

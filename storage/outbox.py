@@ -58,6 +58,8 @@ def encode_payload(payload: Payload) -> str:
     if payload.file is not None:
         made = payload.file
         encoded["file"] = {"id": made.file_id, "name": made.filename, "photo": made.photo}
+    if payload.replaces is not None:
+        encoded["replaces"] = payload.replaces
     return json.dumps(encoded, ensure_ascii=False)
 
 
@@ -82,7 +84,7 @@ def decode_payload(raw: str) -> Payload | None:
     )
     made = data.get("file")
     file = MadeFile(made["id"], made["name"], made["photo"]) if made else None
-    return Payload(data["text"], buttons, tuple(attachments), file)
+    return Payload(data["text"], buttons, tuple(attachments), file, data.get("replaces"))
 
 
 def enqueue_in(tx: Tx, items: Sequence[OutboxItem]) -> int:
@@ -227,6 +229,14 @@ async def outbox_status(db: Database, report_id: int, purpose: str) -> dict[str,
         (report_id, purpose),
     )
     return {row["status"]: row["n"] for row in rows}
+
+
+async def sent_message_id(db: Database, key: str) -> int | None:
+    """The Telegram message id of an outbox message that was sent; None if it was not."""
+    row = await db.fetch_one(
+        "SELECT message_id FROM outbox WHERE key = ? AND status = 'sent'", (key,)
+    )
+    return int(row["message_id"]) if row and row["message_id"] is not None else None
 
 
 async def alert_recipient_ids(db: Database, report_id: int) -> list[int]:

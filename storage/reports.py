@@ -51,12 +51,14 @@ def _report(row: sqlite3.Row, photos: tuple[Photo, ...] = ()) -> Report:
 
 def record_event_in(
     tx: Tx, report_id: int, event: str, actor_id: int | None, detail: str | None = None
-) -> None:
-    """Record who did what to a report, in the transaction that did it."""
-    tx.execute(
+) -> int:
+    """Record who did what to a report, in the transaction that did it; returns its number."""
+    cursor = tx.execute(
         "INSERT INTO report_events (report_id, event, actor_id, at, detail) VALUES (?, ?, ?, ?, ?)",
         (report_id, event, actor_id, tx.now.isoformat(), detail),
     )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 class SubmitOutcome(StrEnum):

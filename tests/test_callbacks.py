@@ -8,27 +8,52 @@ import pytest
 
 from domain import fields
 from domain.catalogue import MAX_CODE_LENGTH, default_catalogues
+from domain.day_range import Span
 from domain.forms import FORMS
+from domain.models import Role
+from domain.review import KindFilter, PeriodFilter, StatusFilter
+from domain.review import Verdict as ReviewVerdict
 from domain.settings import SUPPORTED_LANGUAGES
 from presentation.callbacks import (
     CALLBACK_DATA_LIMIT,
     REGISTRY,
+    AcknowledgeAlert,
     AnswerField,
     AskDigest,
     CallbackData,
     CallbackRegistry,
     ChooseLanguage,
     ContinueDraft,
+    DeactivateAsk,
+    DeactivateDo,
     DigestSpan,
     DiscardDraft,
     EditField,
+    EditOwnReport,
+    ExportAs,
+    ExportRange,
+    FileFormat,
+    InviteMake,
+    InviteRole,
+    InviteUnit,
     KeepValue,
     LeaveDays,
     LeaveMember,
+    ListFilter,
+    MembersPage,
     NothingToday,
+    OpenReport,
     ReplaceDraft,
+    ReportsFilter,
+    ReportsPage,
+    ResolveAlert,
+    ReviewReport,
+    SameIncident,
     StartReport,
     SubmitDraft,
+    WatchReports,
+    WithdrawOwnReport,
+    WithdrawStep,
     unpack,
 )
 
@@ -91,6 +116,33 @@ ROUND_TRIPS: list[tuple[CallbackData, str]] = [
     (LeaveMember(7), "lm:7"),
     (LeaveDays(7, 14), "ld:7:14"),
     (AskDigest(DigestSpan.WEEK), "dg:week"),
+    (ExportRange(Span.LAST_30_DAYS, FileFormat.CSV), "exr:days30:csv"),
+    (ExportAs(FileFormat.XLSX), "exf:xlsx"),
+    (InviteRole(Role.DEPUTY), "ivr:deputy"),
+    (InviteUnit(Role.MEMBER, "top", 0), "ivu:member:top:0"),
+    (InviteMake(Role.SUPERVISOR, "0a1b2c3d4e5f"), "ivk:supervisor:0a1b2c3d4e5f"),
+    (MembersPage(2), "mbp:2"),
+    (DeactivateAsk(41, 2), "mbd:41:2"),
+    (DeactivateDo(41), "mbc:41"),
+    (SameIncident(12, 0), "du:12:0"),
+    (AcknowledgeAlert(12), "aa:12"),
+    (ResolveAlert(12), "ar:12"),
+    (
+        ReportsPage(KindFilter.INCIDENT, StatusFilter.SUBMITTED, 3, PeriodFilter.WEEK, 2),
+        "vl:incident:submitted:3:7d:2",
+    ),
+    (
+        ReportsFilter(KindFilter.ALL, StatusFilter.ALL, 0, PeriodFilter.ALL, ListFilter.UNIT, 1),
+        "vf:all:all:0:all:unit:1",
+    ),
+    (
+        WatchReports(True, KindFilter.NOTHING, StatusFilter.RETURNED, 0, PeriodFilter.TODAY, 0),
+        "vw:1:nothing:returned:0:today:0",
+    ),
+    (OpenReport(12), "vo:12"),
+    (ReviewReport(12, ReviewVerdict.RETURN), "va:12:return"),
+    (EditOwnReport(12), "oe:12"),
+    (WithdrawOwnReport(12, WithdrawStep.ASK), "ow:12:ask"),
 ]
 
 
@@ -254,6 +306,14 @@ def test_every_flow_value_and_field_key_is_packable() -> None:
             assert AnswerField.unpack(data.pack()) == data
 
 
+# /reports' filters at their longest: a unit's place among a million, a page of 100,000.
+LONGEST_KIND = max(KindFilter, key=len)
+LONGEST_STATUS = max(StatusFilter, key=len)
+LONGEST_PERIOD = max(PeriodFilter, key=len)
+MOST_UNITS = 999_999
+MOST_PAGES = 99_999
+LONGEST_LIST = max(ListFilter, key=len)
+
 LARGEST: list[CallbackData] = [
     AnswerField(BIGGEST_ID, max(FIELD_KEYS, key=len), "X" * MAX_CODE_LENGTH),
     AnswerField(BIGGEST_ID, max(FIELD_KEYS, key=len), max(FLOW_VALUES, key=len)),
@@ -269,6 +329,26 @@ LARGEST: list[CallbackData] = [
     LeaveMember(BIGGEST_ID),
     LeaveDays(BIGGEST_ID, 999),
     AskDigest(max(DigestSpan, key=len)),
+    ExportRange(max(Span, key=len), max(FileFormat, key=len)),
+    ExportAs(max(FileFormat, key=len)),
+    InviteRole(max(Role, key=len)),
+    InviteUnit(max(Role, key=len), "f" * 12, BIGGEST_ID),
+    InviteMake(max(Role, key=len), "f" * 12),
+    MembersPage(BIGGEST_ID),
+    DeactivateAsk(BIGGEST_ID, BIGGEST_ID),
+    DeactivateDo(BIGGEST_ID),
+    SameIncident(BIGGEST_ID, BIGGEST_ID),
+    AcknowledgeAlert(BIGGEST_ID),
+    ResolveAlert(BIGGEST_ID),
+    ReportsPage(LONGEST_KIND, LONGEST_STATUS, MOST_UNITS, LONGEST_PERIOD, MOST_PAGES),
+    ReportsFilter(
+        LONGEST_KIND, LONGEST_STATUS, MOST_UNITS, LONGEST_PERIOD, LONGEST_LIST, MOST_PAGES
+    ),
+    WatchReports(True, LONGEST_KIND, LONGEST_STATUS, MOST_UNITS, LONGEST_PERIOD, MOST_PAGES),
+    OpenReport(BIGGEST_ID),
+    ReviewReport(BIGGEST_ID, max(ReviewVerdict, key=len)),
+    EditOwnReport(BIGGEST_ID),
+    WithdrawOwnReport(BIGGEST_ID, max(WithdrawStep, key=len)),
 ]
 
 

@@ -24,8 +24,10 @@ async def test_valid_invite_makes_a_member_of_its_unit_and_role(harness: Harness
     assert "Chào mừng Hùng Nguyễn" in calls[-1].text
     assert "Phường Vinh Phú" in calls[-1].text
     assert "cán bộ phụ trách" in calls[-1].text
+    # A supervisor gets the supervisors' keyboard, not the members' (tests/test_admin_tools.py).
     assert [b["text"] for b in calls[-1].reply_buttons()] == [
-        "🚨 Báo sự việc", "📋 Báo hoạt động", "✅ Không có gì mới", "🗂 Báo cáo của tôi",
+        "📥 Báo cáo mới", "⏰ Chưa nộp", "📈 Tổng hợp", "📤 Xuất dữ liệu",
+        "👥 Thành viên", "✉️ Mời thành viên", "🚨 Báo sự việc",
     ]  # fmt: skip
     assert members(harness) == [(900, "16702", "supervisor")]
 

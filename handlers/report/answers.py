@@ -44,7 +44,10 @@ async def on_message(update: Update, context: BotContext) -> None:
     t, lang = context.t, member.language
     draft = await load_draft(context, message.chat_id)
     if draft is None:
-        await message.reply_text(t.html(lang, "idle.hint"), reply_markup=main_keyboard(t, lang))
+        await message.reply_text(
+            t.html(lang, "idle.hint"),
+            reply_markup=main_keyboard(t, lang, context.registered_member().role),
+        )
         return
     if draft.step == SUMMARY_STEP:
         await message.reply_text(t.html(lang, "summary.use_buttons"))
@@ -113,9 +116,14 @@ async def _on_draft_button(
             await discard_draft(context.db, member.id, draft.id)
             await query.answer()
             await close_buttons(query.message)
-            await context.bot.send_message(
-                chat_id, t.html(lang, "cancel.done"), reply_markup=main_keyboard(t, lang)
+            # A sent report reopened stays as it was sent: only the changes are dropped.
+            done = (
+                t.html(lang, "own.edit_discarded", number=draft.report_id)
+                if draft.report_id is not None
+                else t.html(lang, "cancel.done")
             )
+            markup = main_keyboard(t, lang, member.role)
+            await context.bot.send_message(chat_id, done, reply_markup=markup)
         case ContinueDraft():
             await query.answer()
             await close_buttons(query.message)
@@ -131,7 +139,9 @@ async def _on_draft_button(
                 context.draft = started
                 # The old report may have been at the place step, with its own keyboard.
                 await context.bot.send_message(
-                    chat_id, t.html(lang, "draft.discarded"), reply_markup=main_keyboard(t, lang)
+                    chat_id,
+                    t.html(lang, "draft.discarded"),
+                    reply_markup=main_keyboard(t, lang, context.registered_member().role),
                 )
                 await send_prompt(context, chat_id, started)
         case _:
@@ -220,10 +230,14 @@ async def _apply(
         text, markup = question(context, fresh)
         if markup is None:
             await context.bot.send_message(
-                chat_id, Html(f"{place}\n\n{text}"), reply_markup=main_keyboard(t, lang)
+                chat_id,
+                Html(f"{place}\n\n{text}"),
+                reply_markup=main_keyboard(t, lang, context.registered_member().role),
             )
             return
-        await context.bot.send_message(chat_id, place, reply_markup=main_keyboard(t, lang))
+        await context.bot.send_message(
+            chat_id, place, reply_markup=main_keyboard(t, lang, context.registered_member().role)
+        )
     await send_prompt(context, chat_id, fresh, answered=answered, edit=query and query.message)
 
 
@@ -293,6 +307,8 @@ async def _keep_current(update: Update, context: BotContext, draft: Draft) -> No
     context.draft = fresh
     chat_id = chat_of(update)
     await context.bot.send_message(
-        chat_id, t.html(lang, "edit.kept"), reply_markup=main_keyboard(t, lang)
+        chat_id,
+        t.html(lang, "edit.kept"),
+        reply_markup=main_keyboard(t, lang, context.registered_member().role),
     )
     await send_prompt(context, chat_id, fresh)

@@ -35,7 +35,11 @@ def question(context: BotContext, draft: Draft) -> tuple[Html, Markup]:
     t, lang = context.t, context.registered_member().language
     form = FORMS[draft.kind]
     if draft.step == SUMMARY_STEP:
-        return context.renderer().summary(form, draft.data), _summary_buttons(context, draft, form)
+        summary = context.renderer().summary(form, draft.data)
+        if draft.report_id is not None:  # a sent report reopened: say which
+            editing = t.html(lang, "own.editing_header", number=draft.report_id)
+            summary = Html(f"{editing}\n{summary}")
+        return summary, _summary_buttons(context, draft, form)
     spec = form.field(draft.step)
     assert spec is not None
     text = asked(context, draft, spec)
@@ -102,7 +106,7 @@ def reply_keyboard_for(context: BotContext) -> ReplyKeyboardMarkup:
     spec = form.field(draft.step) if form and draft else None
     if draft is not None and spec is not None and spec.kind is FieldKind.PLACE:
         return place_keyboard(context, spec, draft.editing)
-    return main_keyboard(context.t, member.language)
+    return main_keyboard(context.t, member.language, member.role)
 
 
 def choice_values(context: BotContext, spec: Field) -> list[str]:

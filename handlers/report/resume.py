@@ -38,7 +38,7 @@ async def load_draft(context: BotContext, chat_id: int) -> Draft | None:
         await context.bot.send_message(
             chat_id,
             context.t.html(member.language, "draft.unusable"),
-            reply_markup=main_keyboard(context.t, member.language),
+            reply_markup=main_keyboard(context.t, member.language, member.role),
         )
         return None
     if (change := flow.repair(form, draft)) is not None:
@@ -106,7 +106,9 @@ async def show_where_member_is(context: BotContext, chat_id: int) -> None:
     report_id = await latest_report_since(context.db, member.id, since)
     key = "report.submitted" if report_id is not None else "idle.hint"
     await context.bot.send_message(
-        chat_id, t.html(lang, key, number=report_id), reply_markup=main_keyboard(t, lang)
+        chat_id,
+        t.html(lang, key, number=report_id),
+        reply_markup=main_keyboard(t, lang, context.registered_member().role),
     )
 
 

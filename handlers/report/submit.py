@@ -19,11 +19,15 @@ from domain.reporting import new_report
 from domain.routing import alert_recipients
 from handlers.alerts import PURPOSE, alert_items
 from handlers.context import BotContext, origin_of
+from handlers.duplicates import offer_duplicates
 from handlers.report.prompts import send_prompt
+from handlers.report.resubmit import resubmit
 from handlers.report.resume import chat_of
+from handlers.review_notices import new_report_notices
 from presentation.i18n import Html
 from presentation.keyboards import main_keyboard
 from storage.drafts import save_draft_step
+from storage.duplicates import link_report
 from storage.members import overseers_and_tree
 from storage.reports import Announcements, SubmitOutcome, report_id_for_draft, submit_draft
 from storage.units import get_unit
@@ -31,8 +35,21 @@ from storage.units import get_unit
 log = logging.getLogger(__name__)
 
 
-async def submit(update: Update, context: BotContext, draft: Draft, form: Form) -> None:
-    """Save the report, alert supervisors if urgent, then tell the member its number."""
+async def submit(
+    update: Update,
+    context: BotContext,
+    draft: Draft,
+    form: Form,
+    *,
+    checked: bool = False,
+    same_as: int | None = None,
+) -> None:
+    """Save the report, alert supervisors if urgent, then tell the member its number.
+
+    An incident is first checked for possible duplicates (handlers/duplicates.py), unless
+    the member has just answered that question (``checked``); ``same_as`` is the earlier
+    report they said it is the same incident as.
+    """
     query = update.callback_query
     assert query is not None
     member = context.registered_member()
@@ -43,6 +60,17 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
         await send_prompt(context, chat_of(update), context.draft)
         return
     report = new_report(form, draft.data, context.settings.timezone)
+    if draft.report_id is not None:  # a sent report, reopened: it keeps its number
+        await resubmit(update, context, draft, report)
+        return
+    # An urgent incident is not held up by the question: its alert matters more.
+    if (
+        not checked
+        and not report.urgent
+        and draft.report_id is None
+        and await offer_duplicates(update, context, draft, report)
+    ):
+        return
     announcements: Announcements = lambda report_id: ()  # noqa: E731
     if report.urgent:
         tree, overseers = await overseers_and_tree(context.db)
@@ -57,6 +85,8 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
                 context.services, report_id, draft.data, member, unit, submitted, recipients
             )
 
+    else:  # those who asked to be told of each new report (urgent ones are alerted)
+        announcements = await new_report_notices(context, member, report)
     result = await submit_draft(
         context.db, draft.id, member, report, origin_of(update), announcements
     )
@@ -90,6 +120,9 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
         else:
             key = "report.submitted_urgent_nobody"
     confirmation = t.html(lang, key, number=result.report_id, count=delivered)
+    if same_as is not None:
+        await link_report(context.db, result.report_id, same_as, member.id)
+        confirmation = Html(f"{confirmation}\n{t.html(lang, 'duplicate.linked', number=same_as)}")
     # The summary becomes the confirmation, its buttons gone: one call, not two. The
     # menu under the chat is persistent, so no new message is needed to bring it back.
     if isinstance(query.message, Message):
@@ -98,7 +131,9 @@ async def submit(update: Update, context: BotContext, draft: Draft, form: Form) 
             await query.message.edit_text(Html(f"{summary}\n\n{confirmation}"))
             return
     await context.bot.send_message(
-        chat_of(update), confirmation, reply_markup=main_keyboard(t, lang)
+        chat_of(update),
+        confirmation,
+        reply_markup=main_keyboard(t, lang, context.registered_member().role),
     )
 
 

@@ -34,6 +34,7 @@ from domain.outbox import (
     Payload,
     Photos,
 )
+from domain.privacy import free_text, names_shown_to, people_or_hidden
 from domain.reporting import place_columns
 from domain.routing import alert_recipients, next_escalation
 from domain.values import decode_answers
@@ -94,6 +95,17 @@ def _alert_buttons(
     )  # fmt: skip
 
 
+def _without_names(data: Mapping[str, Any], hidden: str) -> dict[str, Any]:
+    """An incident's answers as a recipient above the privacy level sees them."""
+    answers = dict(data)
+    if isinstance(answers.get("people"), str):
+        answers["people"] = people_or_hidden(answers["people"], False, hidden)
+    for key in ("desc", "action"):
+        if isinstance(answers.get(key), str):
+            answers[key] = free_text(answers[key], False)
+    return answers
+
+
 def _attachments(kind: str, data: Mapping[str, Any]) -> tuple[Attachment, ...]:
     """The pin and the photos that follow an alert's text."""
     answers = decode_answers(FORMS[kind], data)
@@ -121,17 +133,29 @@ def alert_items(
     submitted: datetime,
     recipients: Sequence[Member],
     open_for: timedelta | None = None,
+    *,
+    tree: UnitTree,
 ) -> list[OutboxItem]:
     """One alert per recipient, each in the recipient's language.
 
     ``open_for``: the alert is escalated, nobody having taken it on for that long.
+    Above BOT_PRIVACY_LEVEL of the tree, the reporter's name, the people involved and
+    phone numbers are hidden, and there is no button to the reporter's chat.
     """
     attachments = _attachments("incident", data)
     items = []
+    level = services.settings.privacy_level
     for recipient in recipients:
-        renderer = _renderer(services, recipient.language)
-        text = renderer.alert(report_id, "incident", data, reporter, unit, submitted, open_for)
-        buttons = _alert_buttons(services, recipient.language, report_id, reporter)
+        lang = recipient.language
+        renderer = _renderer(services, lang)
+        buttons = _alert_buttons(services, lang, report_id, reporter)
+        who, answers = reporter, data
+        if not names_shown_to(tree, recipient.unit_code, level):
+            hidden = services.translator.plain(lang, "privacy.hidden")
+            who = replace(reporter, full_name=hidden, username=None)
+            answers = _without_names(data, hidden)
+            buttons = buttons[:1]  # the chat link would say who reported it
+        text = renderer.alert(report_id, "incident", answers, who, unit, submitted, open_for)
         items.append(
             OutboxItem(
                 key=alert_key(report_id, recipient.id),
@@ -157,7 +181,14 @@ async def render_carried_over(services: Services, row: OutboxRow) -> Payload | N
     if report is None or recipient is None or reporter is None or unit is None:
         return None
     items = alert_items(
-        services, report.id, report.data, reporter, unit, report.submitted_at, [recipient]
+        services,
+        report.id,
+        report.data,
+        reporter,
+        unit,
+        report.submitted_at,
+        [recipient],
+        tree=(await overseers_and_tree(services.db))[0],
     )
     return items[0].payload
 
@@ -216,8 +247,9 @@ async def _pass_on(services: Services, report_id: int) -> int:
         len(recipients),
     )  # fmt: skip
     items = alert_items(
-        services, report.id, report.data, reporter, unit, report.submitted_at, recipients
-    )
+        services, report.id, report.data, reporter, unit, report.submitted_at, recipients,
+        tree=tree,
+    )  # fmt: skip
     return await enqueue(services.db, items)
 
 
@@ -422,7 +454,7 @@ async def _escalate(services: Services, report_id: int, open_for: timedelta) -> 
     code, recipients = level
     items = alert_items(
         services, report.id, report.data, reporter, unit, report.submitted_at, recipients,
-        open_for=open_for,
+        open_for=open_for, tree=tree,
     )  # fmt: skip
     if not await escalate_alert(services.db, report.id, code, items):
         return False

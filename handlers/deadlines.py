@@ -32,6 +32,7 @@ from domain.deadlines import (
 from domain.forms import FORMS
 from domain.models import Member
 from domain.outbox import CallbackButton, OutboxItem, Payload
+from domain.privacy import name_or_hidden, names_shown_to
 from domain.routing import nearest_recipients
 from handlers.context import BotContext, Services
 from handlers.guard import permit
@@ -177,7 +178,9 @@ def _overdue_lists(
             key=f"overdue:{rule.id}:{window.due.isoformat()}:{recipient_id}",
             purpose="overdue",
             chat_id=recipients[recipient_id].chat_id,
-            payload=Payload(_overdue_text(services, recipients[recipient_id], window, owed, names)),
+            payload=Payload(
+                _overdue_text(services, recipients[recipient_id], window, owed, names, tree)
+            ),
             recipient_id=recipient_id,
         )
         for recipient_id, owed in by_recipient.items()
@@ -190,8 +193,12 @@ def _overdue_text(
     window: Window,
     late: Sequence[Standing],
     names: Mapping[str, str],
+    tree: UnitTree,
 ) -> Html:
     t, lang, zone = services.translator, recipient.language, services.settings.timezone
+    # Above BOT_PRIVACY_LEVEL a list says how many in each unit were late, not who.
+    shown = names_shown_to(tree, recipient.unit_code, services.settings.privacy_level)
+    hidden = t.plain(lang, "privacy.hidden")
     lines: list[str] = []
     unit = None
     for standing in late[:OVERDUE_SHOWN]:
@@ -203,7 +210,8 @@ def _overdue_text(
             if standing.last_report
             else t.plain(lang, "overdue.never")
         )
-        lines.append(t.html(lang, "overdue.member", name=standing.member.full_name, last=last))
+        name = name_or_hidden(standing.member.full_name, shown, hidden)
+        lines.append(t.html(lang, "overdue.member", name=name, last=last))
     if len(late) > OVERDUE_SHOWN:
         lines.append(t.html(lang, "overdue.more", count=len(late) - OVERDUE_SHOWN))
     return t.html(
@@ -245,7 +253,7 @@ async def show_overdue(update: Update, context: BotContext) -> None:
         ended = window_ending(rule, last_due(rule, now, zone), zone)
         holidays = await holiday_days(services.db, ended.due_day, ended.due_day)
         if late := await _late(services, rule, units, ended, holidays):
-            texts.append(_overdue_text(services, member, ended, late, names))
+            texts.append(_overdue_text(services, member, ended, late, names, tree))
     assert update.effective_message is not None
     for text in texts or [context.t.html(member.language, "overdue.none")]:
         await update.effective_message.reply_text(text)

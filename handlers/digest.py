@@ -27,6 +27,7 @@ from domain.deadlines import Period, last_due
 from domain.digest import DigestData, DigestSchedule, grading_year_start
 from domain.models import Member
 from domain.outbox import OutboxItem, Payload
+from domain.privacy import names_shown_to
 from handlers.context import BotContext, Services
 from handlers.guard import permit
 from presentation.callbacks import AskDigest, DigestSpan, unpack
@@ -57,6 +58,7 @@ LATE_AFTER = timedelta(minutes=2)
 class Made:
     member: Member
     made: MadeDigest
+    names_shown: bool = True  # False above BOT_PRIVACY_LEVEL
 
 
 async def render_for(
@@ -66,24 +68,30 @@ async def render_for(
     tree = UnitTree(data.units)
     names = {unit.code: unit.name for unit in data.units}
     jobs: list[tuple[Collection[str], DigestLabels]] = []
-    chosen: list[Member] = []
+    chosen: list[tuple[Member, bool]] = []
     for member in recipients:
         units = visible_units(Actor.of(member, active=member.active), tree)
         if not units:
             continue
         categories = category_names(services.catalogues, services.translator, member.language)
+        shown = names_shown_to(tree, member.unit_code, services.settings.privacy_level)
         labels = digest_labels(
-            services.translator, member.language, services.settings.timezone, categories, names
-        )
+            services.translator, member.language, services.settings.timezone, categories, names,
+            names_shown=shown,
+        )  # fmt: skip
         jobs.append((units, labels))
-        chosen.append(member)
+        chosen.append((member, shown))
     if not jobs:
         return []
     made = await services.digest_worker.run(make_digests, data, jobs)
-    missing = [member.id for member, one in zip(chosen, made, strict=True) if one is None]
+    missing = [member.id for (member, _), one in zip(chosen, made, strict=True) if one is None]
     if missing:
         log.error("no digest could be made for member(s) %s", missing)
-    return [Made(member, one) for member, one in zip(chosen, made, strict=True) if one is not None]
+    return [
+        Made(member, one, shown)
+        for (member, shown), one in zip(chosen, made, strict=True)
+        if one is not None
+    ]
 
 
 def title_of(services: Services, language: str, period: Period | DigestSpan, start: datetime,
@@ -114,7 +122,9 @@ def messages_for(
     member = one.member
     t, lang, zone = services.translator, member.language, services.settings.timezone
     categories = category_names(services.catalogues, t, lang)
-    text = DigestText(t, lang, zone, categories, names).render(one.made.digest, title)
+    text = DigestText(t, lang, zone, categories, names, names_shown=one.names_shown).render(
+        one.made.digest, title
+    )
     day = f"{one.made.digest.end.astimezone(zone):%Y-%m-%d}"
 
     def item(part: str, caption: str) -> OutboxItem:

@@ -112,7 +112,10 @@ class DigestText:
         zone: ZoneInfo,
         categories: Mapping[str, str],
         units: Mapping[str, str],
+        *,
+        names_shown: bool = True,
     ) -> None:
+        self.names_shown = names_shown  # above BOT_PRIVACY_LEVEL: no members' names
         self.t = translator
         self.lang = language
         self.zone = zone
@@ -312,7 +315,7 @@ class DigestText:
         if units:
             parts += [self._h("digest.compliance_units"), *units[: max(limit, 1)]]
         lowest = [r for r in reversed(digest.members_period) if r.tally.missed]
-        if lowest and limit:
+        if lowest and limit and self.names_shown:
             parts.append(self._h("digest.compliance_lowest"))
             parts += [
                 self._rate(r, f"{r.name} ({self._unit(r.unit_code)})") for r in lowest[:limit]

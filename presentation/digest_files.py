@@ -29,6 +29,7 @@ from matplotlib.ticker import MaxNLocator
 from domain.digest import Digest, DigestReport, HotSpot, Rate, SilentUnit, series_key
 from domain.forms import INCIDENT
 from domain.models import ReportStatus
+from domain.privacy import free_text, people_or_hidden
 from presentation.i18n import Translator
 
 # --- labels -------------------------------------------------------------------------------
@@ -71,6 +72,9 @@ class DigestLabels:
     whole_unit: str
     within: str
     never: str
+    # Set above BOT_PRIVACY_LEVEL: what stands in for names (reporters, people involved,
+    # members), and phone numbers in free text are masked.
+    hidden: str | None = None
 
 
 def digest_labels(
@@ -79,6 +83,8 @@ def digest_labels(
     zone: ZoneInfo,
     categories: Mapping[str, str],
     units: Mapping[str, str],
+    *,
+    names_shown: bool = True,
 ) -> DigestLabels:
     """Look every label up once, before the files are drawn in another process.
 
@@ -94,6 +100,7 @@ def digest_labels(
         "resolved": t.plain(lang, "digest.file.alert_resolved"),
     }
     return DigestLabels(
+        hidden=None if names_shown else t.plain(lang, "privacy.hidden"),
         zone=zone,
         categories=dict(categories),
         units=dict(units),
@@ -470,12 +477,12 @@ def _report_rows(reports: Sequence[DigestReport], labels: DigestLabels) -> list[
             labels.kinds.get(r.kind, r.kind),
             category_name(labels, r.kind, r.category),
             unit_name(labels, r.unit_code),
-            r.reporter,
+            labels.hidden or r.reporter,
             local(r.occurred_at, zone),
             local(r.submitted_at, zone),
             place(r),
-            r.description,
-            r.people or "",
+            free_text(r.description, labels.hidden is None),
+            people_or_hidden(r.people, labels.hidden is None, labels.hidden or "") or "",
             labels.actions.get(r.action_taken, r.action_taken) if r.action_taken else "",
             r.participants,
             r.duration_minutes,
@@ -499,7 +506,7 @@ def _compliance_rows(digest: Digest, labels: DigestLabels) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for span, unit_rates, member_rates in spans:
         for rate in (*unit_rates, *member_rates):
-            member = labels.whole_unit if rate.member_id is None else rate.name
+            member = labels.whole_unit if rate.member_id is None else labels.hidden or rate.name
             share = rate.tally.rate
             rows.append(
                 [

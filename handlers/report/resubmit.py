@@ -59,7 +59,7 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
         if unit is not None:
             items += alert_items(
                 context.services, view.report.id, draft.data, member, unit,
-                view.report.submitted_at, alert_recipients(tree, about, overseers),
+                view.report.submitted_at, alert_recipients(tree, about, overseers), tree=tree,
             )  # fmt: skip
 
     def announcements(report_id: int) -> Sequence[OutboxItem]:

@@ -82,8 +82,9 @@ async def submit(
 
         def announcements(report_id: int) -> Sequence[OutboxItem]:
             return alert_items(
-                context.services, report_id, draft.data, member, unit, submitted, recipients
-            )
+                context.services, report_id, draft.data, member, unit, submitted, recipients,
+                tree=tree,
+            )  # fmt: skip
 
     else:  # those who asked to be told of each new report (urgent ones are alerted)
         announcements = await new_report_notices(context, member, report)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram.error import BadRequest
 
 from domain.access import Action, Actor, UnitTree, visible_units
 from domain.deadlines import Period, last_due
@@ -265,7 +266,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     member = context.registered_member()
-    await query.edit_message_text(context.t.html(member.language, "digest.working"))
+    await _show(update, context.t.html(member.language, "digest.working"))
     try:
         await _send_on_demand(update, context, member, data.span)
     except Exception:
@@ -274,10 +275,19 @@ async def on_button(update: Update, context: BotContext) -> None:
         await services.db.write(
             lambda tx: tx.execute("DELETE FROM once_keys WHERE key = ?", (key,))
         )
-        await query.edit_message_text(
-            context.t.html(member.language, "digest.failed"),
-            reply_markup=_menu(context),
-        )
+        await _show(update, context.t.html(member.language, "digest.failed"), _menu(context))
+
+
+async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Put the text in place of the menu tapped; a new message if that one cannot be
+    edited (too old, deleted, or never the bot's: forged button data)."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message(text, reply_markup=markup)
 
 
 async def _send_on_demand(
@@ -295,7 +305,7 @@ async def _send_on_demand(
     digest = await digest_data(services.db, start, now, zone, services.settings.thresholds, since)
     made = await render_for(services, digest, [member])
     if not made:
-        await query.edit_message_text(t.html(lang, "digest.nothing_to_show"))
+        await _show(update, t.html(lang, "digest.nothing_to_show"))
         return
     names = {unit.code: unit.name for unit in digest.units}
     title = title_of(services, lang, span, start, now)
@@ -304,7 +314,7 @@ async def _send_on_demand(
         payload = message.item.payload
         assert payload is not None
         if message.content is None:
-            await query.edit_message_text(payload.text)
+            await _show(update, payload.text)
         elif message.photo:
             await chat.send_photo(InputFile(message.content, message.filename), payload.text)
         else:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -29,13 +28,12 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from botapi_sim import Call, FakeBotApiServer
-from botapi_sim.process import bot_environment, run_cli, start_bot
+from botapi_sim.process import BotProcess, BotRunner, bot_environment, run_cli
 from domain.deadlines import Period, last_due
 from domain.digest import DigestSchedule, parse_schedule
 from domain.settings import DIGEST_DEFAULTS
@@ -70,94 +68,6 @@ def daily_schedule() -> DigestSchedule:
     schedule = parse_schedule(Period.DAILY, DIGEST_DEFAULTS[Period.DAILY])
     assert schedule is not None
     return schedule
-
-
-@dataclass
-class BotProcess:
-    """One run of ``python bot.py`` with its output in a log file."""
-
-    number: int
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-    log: IO[bytes]
-
-    def output(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace")
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def killed(self) -> None:
-        """Wait for the end of a run killed with kill -9 (see KillWhenTaken)."""
-        self.popen.wait(timeout=10)
-        assert self.popen.returncode == -signal.SIGKILL, self.output()
-        self.log.close()
-
-    def stop(self) -> int:
-        """SIGTERM, as systemd or docker stop sends it; waits for the process to exit."""
-        assert self.alive(), f"bot run {self.number} died early:\n{self.output()}"
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            code = self.popen.wait(timeout=30)
-        except subprocess.TimeoutExpired as error:
-            raise AssertionError(
-                f"bot run {self.number} did not stop within 30 s of SIGTERM:\n{self.output()}"
-            ) from error
-        self.log.close()
-        return code
-
-    def reap(self) -> None:
-        """Teardown: make sure the process is gone and its log closed, whatever happened."""
-        if self.popen.poll() is None:
-            self.popen.kill()
-        self.popen.wait(timeout=10)
-        if not self.log.closed:
-            self.log.close()
-
-
-@dataclass
-class BotRunner:
-    """Starts bot processes on one database; teardown reaps every one of them."""
-
-    env: dict[str, str]
-    log_dir: Path
-    runs: list[BotProcess] = field(default_factory=list)
-
-    def start(self) -> BotProcess:
-        number = len(self.runs) + 1
-        log_path = self.log_dir / f"bot-run-{number}.log"
-        popen, log = start_bot(self.env, log_path)
-        run = BotProcess(number, popen, log_path, log)
-        self.runs.append(run)
-        return run
-
-    def reap_all(self) -> None:
-        for run in self.runs:
-            run.reap()
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- bot run {run.number} ---\n{run.log_path.read_text('utf-8', errors='replace')}"
-            for run in self.runs
-        )
-
-    def wait_until(self, condition: Callable[[], bool], describe: str, timeout: float) -> None:
-        """Poll until a condition holds; fail with every run's log if it does not in time,
-        or if the running process dies meanwhile."""
-        deadline = time.monotonic() + timeout
-        while not condition():
-            run = self.runs[-1]
-            if not run.alive():
-                raise AssertionError(f"bot run {run.number} died waiting for {describe}\n"
-                                     f"{self.logs()}")  # fmt: skip
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {describe} within {timeout} s\n{self.logs()}")
-            time.sleep(0.02)
-
-    def wait_started(self, run: BotProcess) -> float:
-        """Wait until a run has started polling; returns when that was seen (monotonic)."""
-        self.wait_until(lambda: "Application started" in run.output(), "start-up", WAIT)
-        return time.monotonic()
 
 
 @dataclass
@@ -365,7 +275,7 @@ def test_kill_9_mid_digest_delivery_sends_nothing_twice(
 
     # Run 2 settles what the kill interrupted, sends the rest, and makes no second digest.
     second = runner.start()
-    started = runner.wait_started(second)
+    started = runner.wait_started(second, WAIT)
     runner.wait_until(lambda: outbox_settled(db_path, expected), "settled outbox", WAIT)
     time.sleep(max(0.0, started + TICK_PASSED - time.monotonic()))
     assert second.stop() == 0, runner.logs()
@@ -445,7 +355,7 @@ def test_five_restarts_make_one_digest(
     # Runs 2 to 5: stopped at once, or once the digest job has had its look.
     for number in range(2, 6):
         run = runner.start()
-        started = runner.wait_started(run)
+        started = runner.wait_started(run, WAIT)
         if number % 2 == 1:
             time.sleep(max(0.0, started + TICK_PASSED - time.monotonic()))
         assert run.stop() == 0, runner.logs()

@@ -17,22 +17,19 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
 import sqlite3
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
 from botapi_sim import BOT_USERNAME, FakeBotApiServer, RecordedCall
-from botapi_sim.process import bot_environment, run_cli, start_bot
+from botapi_sim.process import BotRunner, bot_environment, run_cli
 from presentation.i18n import Translator
 
 TOKEN = "987654321:AAHfake-token-for-process-kill-test"
@@ -52,62 +49,6 @@ def prompt_text(key: str) -> str:
         pin = T.plain(LANGUAGE, "value.location", lat=f"{LATITUDE:.5f}", lon=f"{LONGITUDE:.5f}")
         return T.plain(LANGUAGE, key, place=pin)
     return T.plain(LANGUAGE, key)
-
-
-@dataclass
-class BotProcess:
-    """One run of ``python bot.py`` with its output in a log file."""
-
-    number: int
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-    log: IO[bytes]
-
-    def output(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace")
-
-    def kill(self) -> None:
-        """kill -9, the way a crash or the OOM killer ends it: no clean-up runs."""
-        assert self.popen.poll() is None, f"bot run {self.number} died early:\n{self.output()}"
-        os.kill(self.popen.pid, signal.SIGKILL)
-        self.popen.wait(timeout=10)
-        assert self.popen.returncode == -signal.SIGKILL
-        self.log.close()
-
-    def reap(self) -> None:
-        """Teardown: make sure the process is gone and its log closed, whatever happened."""
-        if self.popen.poll() is None:
-            self.popen.kill()
-        self.popen.wait(timeout=10)
-        if not self.log.closed:
-            self.log.close()
-
-
-@dataclass
-class BotRunner:
-    """Starts bot processes on one database; teardown reaps every one of them."""
-
-    env: dict[str, str]
-    log_dir: Path
-    runs: list[BotProcess] = field(default_factory=list)
-
-    def start(self) -> BotProcess:
-        number = len(self.runs) + 1
-        log_path = self.log_dir / f"bot-run-{number}.log"
-        popen, log = start_bot(self.env, log_path)
-        run = BotProcess(number, popen, log_path, log)
-        self.runs.append(run)
-        return run
-
-    def reap_all(self) -> None:
-        for run in self.runs:
-            run.reap()
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- bot run {run.number} ---\n{run.log_path.read_text('utf-8', errors='replace')}"
-            for run in self.runs
-        )
 
 
 @dataclass

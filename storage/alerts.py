@@ -185,6 +185,19 @@ async def open_alerts(db: Database, since: datetime) -> list[OpenAlert]:
     return found
 
 
+async def open_alerts_for(db: Database, member_id: int, since: datetime) -> list[int]:
+    """Reports whose urgent alert went to this member since a moment and nobody has taken
+    on yet, newest first."""
+    rows = await db.fetch_all(
+        "SELECT DISTINCT r.id FROM outbox o JOIN reports r ON r.id = o.report_id"
+        " WHERE o.purpose = 'alert' AND o.recipient_id = ? AND o.created_at >= ?"
+        " AND r.alert_state = 'open' AND r.status NOT IN ('withdrawn', 'rejected')"
+        " ORDER BY r.id DESC LIMIT 3",
+        (member_id, since.isoformat()),
+    )
+    return [row["id"] for row in rows]
+
+
 async def reached_units(db: Database, report_id: int) -> set[str]:
     """The units of everyone a report's alert was meant for, whatever came of it."""
     rows = await db.fetch_all(

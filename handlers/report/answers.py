@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from domain import fields, flow
 from domain.fields import KEEP, Accept, Button, Keep, Reject, Switch
 from domain.forms import FORMS, SUMMARY_STEP, Field, FieldKind
-from domain.models import Draft
+from domain.models import Draft, Role
 from domain.values import decode
 from handlers.context import BotContext, origin_of
 from handlers.report.prompts import asked, choice_values, photo_buttons, question, send_prompt
@@ -23,6 +23,7 @@ from handlers.report.resume import ALBUM_SETTLE, acknowledge_photos, chat_of, lo
 from handlers.report.submit import submit, submit_again
 from presentation import callbacks
 from presentation.callbacks import (
+    AcknowledgeAlert,
     AnswerField,
     ContinueDraft,
     DiscardDraft,
@@ -32,7 +33,8 @@ from presentation.callbacks import (
     SubmitDraft,
 )
 from presentation.i18n import Html
-from presentation.keyboards import close_buttons, main_keyboard
+from presentation.keyboards import callback_button, close_buttons, main_keyboard
+from storage.alerts import open_alerts_for
 from storage.drafts import SaveOutcome, discard_draft, save_draft_step, start_draft
 
 
@@ -44,10 +46,7 @@ async def on_message(update: Update, context: BotContext) -> None:
     t, lang = context.t, member.language
     draft = await load_draft(context, message.chat_id)
     if draft is None:
-        await message.reply_text(
-            t.html(lang, "idle.hint"),
-            reply_markup=main_keyboard(t, lang, context.registered_member().role),
-        )
+        await idle_text(update, context)
         return
     if draft.step == SUMMARY_STEP:
         await message.reply_text(t.html(lang, "summary.use_buttons"))
@@ -146,6 +145,33 @@ async def _on_draft_button(
                 await send_prompt(context, chat_id, started)
         case _:
             await query.answer(t.plain(lang, "error.stale_button"), show_alert=True)
+
+
+async def idle_text(update: Update, context: BotContext) -> None:
+    """Text with no report under way. A supervisor typing "đã nhận" under an alert is
+    offered the alerts still waiting for someone to take them, as buttons; anyone else is
+    pointed to the menu."""
+    member = context.registered_member()
+    message = update.effective_message
+    assert message is not None
+    t, lang = context.t, member.language
+    menu = main_keyboard(t, lang, member.role)
+    if member.role in (Role.SUPERVISOR, Role.ADMIN):
+        since = context.services.clock.now() - timedelta(days=1)
+        waiting = await open_alerts_for(context.db, member.id, since)
+        if waiting:
+            buttons = [
+                [callback_button(t.plain(lang, "idle.take_alert", number=number),
+                                 AcknowledgeAlert(number).pack())]
+                for number in waiting
+            ]  # fmt: skip
+            await message.reply_text(
+                t.html(lang, "idle.open_alerts"), reply_markup=InlineKeyboardMarkup(buttons)
+            )
+            return
+        await message.reply_text(t.html(lang, "idle.hint_supervisor"), reply_markup=menu)
+        return
+    await message.reply_text(t.html(lang, "idle.hint"), reply_markup=menu)
 
 
 def _answer_from(

@@ -43,14 +43,21 @@ from domain.units_csv import parse_units_csv
 from presentation.export import write_reports_csv
 from presentation.i18n import Translator
 from presentation.render import local_time
-from storage.audit import create_invite_recorded
+from storage.admin_cli import (
+    import_units_counted,
+    member_lines,
+    open_invites,
+    revoke_invite,
+)
+from storage.audit import create_invite_recorded, deactivate_member
 from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database, DatabaseUnusable, Unusable
 from storage.deadlines import active_rules, add_rule, remove_rule
 from storage.export import iterate_export_rows
 from storage.holidays import all_holidays, holidays_between, replace_holidays, seed_holidays
+from storage.members import member_by_id
 from storage.review import report_view
-from storage.units import all_units, get_unit, upsert_units
+from storage.units import all_units, get_unit
 
 MAX_PROBLEMS_SHOWN = 50
 # What to tell the administrator when the database cannot be used, by reason.
@@ -70,6 +77,23 @@ def _parser() -> argparse.ArgumentParser:
     units_commands = units.add_subparsers(dest="units_command", required=True)
     units_import = units_commands.add_parser("import", help="load units from a CSV file")
     units_import.add_argument("file", type=Path, help="CSV with header code,name,parent_code")
+    units_list = units_commands.add_parser("list", help="print the unit tree with codes")
+    units_list.add_argument("--under", metavar="CODE", help="only this unit and those below it")
+
+    members = commands.add_parser("members", help="list or deactivate members")
+    members_commands = members.add_subparsers(dest="members_command", required=True)
+    members_list = members_commands.add_parser("list", help="print the members")
+    members_list.add_argument("--unit", metavar="CODE", help="only this unit and those below it")
+    deactivate = members_commands.add_parser("deactivate", help="stop a member using the bot")
+    deactivate.add_argument("id", help="the member's number, as members list shows it")
+
+    invites = commands.add_parser("invites", help="list or revoke unused invites")
+    invites_commands = invites.add_subparsers(dest="invites_command", required=True)
+    invites_commands.add_parser("list", help="print unused, unexpired invites")
+    revoke = invites_commands.add_parser("revoke", help="make one unused invite unusable")
+    revoke.add_argument(
+        "handle", metavar="CODE-PREFIX", help="the invite's handle, as list shows it"
+    )
 
     invite = commands.add_parser("invite", help="print a single-use invite link")
     invite.add_argument("--unit", required=True, help="code of the unit the invitee joins")
@@ -78,8 +102,8 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write submitted reports to a CSV file")
     export.add_argument("--out", required=True, type=Path)
-    export.add_argument("--from", dest="first_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    export.add_argument("--to", dest="last_day", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    export.add_argument("--from", dest="first_day", metavar="DD/MM/YYYY", help="or YYYY-MM-DD")
+    export.add_argument("--to", dest="last_day", metavar="DD/MM/YYYY", help="or YYYY-MM-DD")
 
     deadlines = commands.add_parser("deadlines", help="set when reports are due")
     deadline_commands = deadlines.add_subparsers(dest="deadlines_command", required=True)
@@ -140,7 +164,9 @@ def main(
         if command == "run":
             return run_bot(settings, err)
         runner = {
-            "units": import_units,
+            "units": manage_units,
+            "members": manage_members,
+            "invites": manage_invites,
             "invite": make_invite,
             "export": export_reports,
             "deadlines": manage_deadlines,
@@ -219,6 +245,218 @@ async def _existing_units(settings: Settings, clock: Clock) -> list[Unit]:
         await db.close()
 
 
+def _cannot_read(t: Translator, lang: str, path: Path, error: OSError) -> str:
+    """Why a file cannot be read, in the deployment's language, not the system's."""
+    if isinstance(error, FileNotFoundError):
+        why = t.plain(lang, "cli.file.missing")
+    elif isinstance(error, IsADirectoryError):
+        why = t.plain(lang, "cli.file.directory")
+    elif isinstance(error, PermissionError):
+        why = t.plain(lang, "cli.file.denied")
+    else:
+        why = t.plain(lang, "cli.file.other", number=error.errno or 0)
+    return t.plain(lang, "cli.cannot_read", path=path, error=why)
+
+
+_DAY_FIRST = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MEMBER_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def parse_day(text: str) -> date | None:
+    """A calendar day typed as dd/mm/yyyy (as Vietnamese write it) or yyyy-mm-dd."""
+    text = text.strip()
+    try:
+        if match := _DAY_FIRST.fullmatch(text):
+            day, month, year = (int(part) for part in match.groups())
+            return date(year, month, day)
+        if _ISO_DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+def _below(units: Sequence[Unit], code: str) -> list[tuple[Unit, int]]:
+    """The unit and everything below it, depth first by code, with each one's depth."""
+    children: dict[str | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_code, []).append(unit)
+    found: list[tuple[Unit, int]] = []
+    stack = [(unit, 0) for unit in units if unit.code == code]
+    seen: set[str] = set()
+    while stack:
+        unit, depth = stack.pop()
+        if unit.code in seen:
+            continue
+        seen.add(unit.code)
+        found.append((unit, depth))
+        kids = sorted(children.get(unit.code, []), key=lambda u: u.code, reverse=True)
+        stack.extend((kid, depth + 1) for kid in kids)
+    return found
+
+
+def _tree(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
+    codes = {unit.code for unit in units}
+    roots = sorted(
+        (u for u in units if u.parent_code is None or u.parent_code not in codes),
+        key=lambda u: u.code,
+    )
+    return [line for root in roots for line in _below(units, root.code)]
+
+
+async def manage_units(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Import the unit tree from CSV, or print it with codes."""
+    if args.units_command == "import":
+        return await import_units(args, settings, t, request, out, err)
+    lang = settings.language
+    if not _database_exists(settings, t, err):
+        return 1
+    units = await _existing_units(settings, args.clock)
+    if not units:
+        print(t.plain(lang, "cli.units.none"), file=out)
+        return 0
+    if args.under is None:
+        lines = _tree(units)
+    else:
+        lines = _below(units, args.under.strip())
+        if not lines:
+            print(t.plain(lang, "cli.units.unknown", code=args.under), file=err)
+            return 1
+    for unit, depth in lines:
+        print(f"{'  ' * depth}{unit.code}  {unit.name}", file=out)
+    return 0
+
+
+async def manage_members(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """List members (of a unit and below), or deactivate one, recorded in the audit log."""
+    lang = settings.language
+    if args.members_command == "deactivate" and not _MEMBER_ID.fullmatch(args.id.strip()):
+        print(t.plain(lang, "cli.members.bad_id", value=args.id), file=err)
+        return 2
+    if not _database_exists(settings, t, err):
+        return 1
+    db = await _open(settings, args.clock)
+    try:
+        if args.members_command == "deactivate":
+            return await _deactivate(db, int(args.id.strip()), lang, t, out, err)
+        units = await all_units(db)
+        codes = None
+        if args.unit is not None:
+            codes = [unit.code for unit, _ in _below(units, args.unit.strip())]
+            if not codes:
+                print(t.plain(lang, "cli.units.unknown", code=args.unit), file=err)
+                return 1
+        members = await member_lines(db, codes)
+    finally:
+        await db.close()
+    if not members:
+        print(t.plain(lang, "cli.members.none"), file=out)
+        return 0
+    names = {unit.code: unit.name for unit in units}
+    for member in members:
+        last = (
+            member.last_report.astimezone(settings.timezone).strftime("%d/%m/%Y")
+            if member.last_report
+            else t.plain(lang, "cli.members.never")
+        )
+        line = t.plain(
+            lang,
+            "cli.members.line",
+            id=member.id,
+            name=member.name,
+            role=t.plain(lang, f"role.{member.role.value}"),
+            unit=names.get(member.unit_code, member.unit_code),
+            code=member.unit_code,
+            state=t.plain(lang, "cli.members.active" if member.active else "cli.members.inactive"),
+            last=last,
+        )
+        print(line, file=out)
+    return 0
+
+
+async def _deactivate(
+    db: Database, member_id: int, lang: str, t: Translator, out: TextIO, err: TextIO
+) -> int:
+    member = await member_by_id(db, member_id)
+    if member is None:
+        print(t.plain(lang, "cli.members.unknown", id=member_id), file=err)
+        return 1
+    # Recorded in the audit log with no actor: the server's administrator did it.
+    if not await deactivate_member(db, member_id, None):
+        print(t.plain(lang, "cli.members.already", id=member_id, name=member.full_name), file=out)
+        return 0
+    print(t.plain(lang, "cli.members.deactivated", id=member_id, name=member.full_name), file=out)
+    return 0
+
+
+async def manage_invites(
+    args: argparse.Namespace,
+    settings: Settings,
+    t: Translator,
+    request: BaseRequest | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """List unused, unexpired invites by a handle (the start of the code's stored hash:
+    the code itself is never stored), or revoke one by that handle."""
+    lang = settings.language
+    if not _database_exists(settings, t, err):
+        return 1
+    db = await _open(settings, args.clock)
+    try:
+        invites = await open_invites(db)
+        names = {unit.code: unit.name for unit in await all_units(db)}
+        if args.invites_command == "revoke":
+            handle = args.handle.strip().lower()
+            matching = [i for i in invites if handle and i.handle.startswith(handle)]
+            if not matching:
+                print(t.plain(lang, "cli.invites.unknown", handle=args.handle), file=err)
+                return 1
+            if len(matching) > 1:
+                print(t.plain(lang, "cli.invites.ambiguous", handle=args.handle), file=err)
+                return 1
+            [invite] = matching
+            if not await revoke_invite(db, invite.id):
+                print(t.plain(lang, "cli.invites.unknown", handle=args.handle), file=err)
+                return 1
+            print(t.plain(lang, "cli.invites.revoked", handle=invite.handle), file=out)
+            return 0
+    finally:
+        await db.close()
+    if not invites:
+        print(t.plain(lang, "cli.invites.none"), file=out)
+        return 0
+    print(t.plain(lang, "cli.invites.header"), file=out)
+    for invite in invites:
+        line = t.plain(
+            lang,
+            "cli.invites.line",
+            handle=invite.handle,
+            role=t.plain(lang, f"role.{invite.role.value}"),
+            unit=names.get(invite.unit_code, invite.unit_code),
+            code=invite.unit_code,
+            created=local_time(invite.created_at, settings.timezone),
+            expires=local_time(invite.expires_at, settings.timezone),
+        )
+        print(line, file=out)
+    return 0
+
+
 async def import_units(
     args: argparse.Namespace,
     settings: Settings,
@@ -232,7 +470,7 @@ async def import_units(
     try:
         raw = args.file.read_bytes()
     except OSError as error:
-        print(t.plain(lang, "cli.cannot_read", path=args.file, error=error.strerror), file=err)
+        print(_cannot_read(t, lang, args.file, error), file=err)
         return 1
     # A new deployment's first import may be refused: leave no database behind then.
     existing = await _existing_units(settings, args.clock) if settings.db_path.exists() else []
@@ -245,10 +483,20 @@ async def import_units(
         return 1
     db = await _open(settings, args.clock)
     try:
-        added, updated = await upsert_units(db, parsed.units)
+        changes = await import_units_counted(db, parsed.units)
     finally:
         await db.close()
-    print(t.plain(lang, "units.imported", added=added, updated=updated), file=out)
+    if not changes.changed:
+        print(t.plain(lang, "units.unchanged", count=len(parsed.units)), file=out)
+        return 0
+    imported = t.plain(
+        lang,
+        "units.imported_changes",
+        added=changes.added,
+        renamed=changes.renamed,
+        moved=changes.moved,
+    )
+    print(imported, file=out)
     return 0
 
 
@@ -326,6 +574,13 @@ async def export_reports(
 ) -> int:
     """Write the reports of a date range (local days, inclusive) to CSV."""
     lang = settings.language
+    for name in ("first_day", "last_day"):
+        text = getattr(args, name)
+        day = None if text is None else parse_day(text)
+        if text is not None and day is None:
+            print(t.plain(lang, "cli.bad_date", value=text), file=err)
+            return 2
+        setattr(args, name, day)
     if args.first_day and args.last_day and args.first_day > args.last_day:
         print(t.plain(lang, "cli.bad_range"), file=err)
         return 2
@@ -480,7 +735,7 @@ async def _import_holidays(
     try:
         raw = args.file.read_bytes()
     except OSError as error:
-        print(t.plain(lang, "cli.cannot_read", path=args.file, error=error.strerror), file=err)
+        print(_cannot_read(t, lang, args.file, error), file=err)
         return 1
     parsed = parse_holidays_csv(raw)
     if parsed.problems:

@@ -74,9 +74,11 @@ Answer = Button | Text | Location | PhotoAnswer | Unsupported
 
 @dataclass(frozen=True)
 class Accept:
-    """Store the value and move on."""
+    """Store the value and move on; ``note`` says how a loose phrase was read."""
 
     value: Value | None
+    note: str | None = None
+    values: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,15 @@ class Switch:
 
 @dataclass(frozen=True)
 class Reject:
-    """Say what is wrong and ask again; nothing is stored."""
+    """Say what is wrong and ask again; nothing is stored.
+
+    ``offer`` is a reading the member may take with one tap instead (a time of day that is
+    still ahead today, offered as yesterday's).
+    """
 
     error: str
     values: Mapping[str, object] = field(default_factory=dict)
+    offer: datetime | None = None
 
 
 Outcome = Accept | Keep | Switch | Reject
@@ -161,12 +168,13 @@ def parse_time(text: str) -> time | None:
     return _read_time(_clean(text))
 
 
-def _read_time(cleaned: str) -> time | None:
-    """Read a time of day from text already cleaned."""
+def _read_time(cleaned: str, part: str | None = None) -> time | None:
+    """Read a time of day from text already cleaned; ``part`` is a part of the day said
+    elsewhere ("tối qua 9h"), used when the time names none of its own."""
     match = _TIME.match(cleaned)
     if not match:
         return None
-    hour = _with_part_of_day(int(match.group(1)), match.group(3))
+    hour = _with_part_of_day(int(match.group(1)), match.group(3) or part)
     minute = int(match.group(2) or 0)
     if hour > 23 or minute > 59:
         return None
@@ -175,18 +183,81 @@ def _read_time(cleaned: str) -> time | None:
 
 _DATE = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_RELATIVE_DAYS = {"hom nay": 0, "today": 0, "hom qua": 1, "yesterday": 1}
+_RELATIVE_DAYS = {
+    "hom nay": 0,
+    "today": 0,
+    "hom qua": 1,
+    "yesterday": 1,
+    "hom kia": 2,
+    "ngay kia": 2,
+}
+# After a part of the day: "tối qua", "sáng nay", "tối hôm kia".
+_SHORT_DAYS = {"nay": 0, "qua": 1, "kia": 2, **_RELATIVE_DAYS}
+# A part of the day: (the hour it starts, the time stored when no exact time is given).
+PARTS_OF_DAY = {
+    "sang": (5, 8),
+    "trua": (11, 12),
+    "chieu": (13, 15),
+    "toi": (18, 20),
+    "dem": (21, 23),
+}
+_PART_FIRST = re.compile(r"^(?:buoi )?(sang|trua|chieu|toi|dem) (.+)$")
+_PART_LAST = re.compile(r"^(.+) (?:buoi )?(sang|trua|chieu|toi|dem)$")
+_WEEKDAYS = {
+    "thu hai": 0, "thu 2": 0, "t2": 0, "monday": 0,
+    "thu ba": 1, "thu 3": 1, "t3": 1, "tuesday": 1,
+    "thu tu": 2, "thu 4": 2, "t4": 2, "wednesday": 2,
+    "thu nam": 3, "thu 5": 3, "t5": 3, "thursday": 3,
+    "thu sau": 4, "thu 6": 4, "t6": 4, "friday": 4,
+    "thu bay": 5, "thu 7": 5, "t7": 5, "saturday": 5,
+    "chu nhat": 6, "cn": 6, "sunday": 6,
+}  # fmt: skip
+_WEEKDAY = re.compile(r"^(?:last )?([a-z]+(?: [a-z0-9]+)?)(?: (tuan truoc|tuan roi|last week))?$")
+
+# How a phrase naming only a part of the day was read, shown to the member.
+_PART_NOTES = {
+    "sang": "when.noted.morning",
+    "trua": "when.noted.noon",
+    "chieu": "when.noted.afternoon",
+    "toi": "when.noted.evening",
+    "dem": "when.noted.night",
+}
+# A date and, when the words named one, a part of the day ("tối qua": yesterday, "toi").
+Day = tuple[date, str | None]
 
 
 def parse_date(text: str, today: date) -> date | None:
-    """Read "24/11", "24/11/2026", "2026-11-24" or "hôm qua"; no year means the last one."""
-    return _read_date(_clean(text), today)
+    """Read "24/11", "24/11/2026", "2026-11-24", "hôm qua", "hôm kia" or "thứ Hai"; no
+    year means the last one."""
+    day = _read_date(_clean(text), today)
+    return day[0] if day is not None and day[1] is None else None
 
 
-def _read_date(cleaned: str, today: date) -> date | None:
-    """Read a date from text already cleaned."""
+def _read_date(cleaned: str, today: date) -> Day | None:
+    """Read a date, and a part of the day said with it, from text already cleaned."""
+    for pattern, part_group, day_group in ((_PART_FIRST, 1, 2), (_PART_LAST, 2, 1)):
+        if match := pattern.match(cleaned):
+            rest = match.group(day_group)
+            if rest in _SHORT_DAYS:
+                return today - timedelta(days=_SHORT_DAYS[rest]), match.group(part_group)
+            plain = _read_plain_date(rest, today)
+            return (plain, match.group(part_group)) if plain is not None else None
+    plain = _read_plain_date(cleaned, today)
+    return (plain, None) if plain is not None else None
+
+
+def _read_plain_date(cleaned: str, today: date) -> date | None:
+    """A date without a part of the day: relative words, a weekday or digits."""
     if cleaned in _RELATIVE_DAYS:
         return today - timedelta(days=_RELATIVE_DAYS[cleaned])
+    if (weekday := _WEEKDAY.match(cleaned)) and weekday.group(1) in _WEEKDAYS:
+        target = _WEEKDAYS[weekday.group(1)]
+        if weekday.group(2) or cleaned.startswith("last "):
+            # "chủ nhật tuần trước": that day of last week (weeks start on Monday).
+            monday = today - timedelta(days=today.weekday())
+            return monday - timedelta(days=7 - target)
+        # "thứ Hai": the last one, today included.
+        return today - timedelta(days=(today.weekday() - target) % 7)
     if iso := _ISO_DATE.match(cleaned):
         year, month, day = (int(part) for part in iso.groups())
         year_given = True
@@ -216,7 +287,7 @@ def _read_date(cleaned: str, today: date) -> date | None:
 
 
 def parse_datetime(text: str, today: date) -> tuple[date, time] | None:
-    """Read a date and a time in either order: "24/11 21:15", "hôm qua 9h tối"."""
+    """Read a date and a time in either order: "24/11 21:15", "hôm qua 9h tối", "tối qua 9h"."""
     return _read_datetime(_clean(text), today)
 
 
@@ -229,9 +300,14 @@ def _read_datetime(cleaned: str, today: date) -> tuple[date, time] | None:
     for split in range(1, len(parts)):
         head, tail = " ".join(parts[:split]), " ".join(parts[split:])
         for date_text, time_text in ((head, tail), (tail, head)):
-            day, moment = _read_date(date_text, today), _read_time(time_text)
-            if day and moment:
-                return day, moment
+            day = _read_date(date_text, today)
+            if day is None:
+                continue
+            moment = _read_time(time_text, day[1])
+            if moment is not None:
+                if day[1] == "dem" and moment.hour < 6:
+                    return day[0] + timedelta(days=1), moment  # "2 giờ đêm qua"
+                return day[0], moment
     return None
 
 
@@ -287,14 +363,6 @@ def parse_count(text: str) -> int | None:
         return None
     number = int(match.group(1))
     return number if 1 <= number <= 999 else None
-
-
-def _check_moment(moment: datetime, clock: Moment) -> Reject | None:
-    if moment > clock.now + CLOCK_SLACK:
-        return Reject("error.future")
-    if moment < clock.now - MAX_AGE:
-        return Reject("error.too_old")
-    return None
 
 
 def _check_day(day: date, clock: Moment) -> Reject | None:
@@ -369,6 +437,42 @@ def _typed_text(answer: Answer) -> str | None:
     return answer.text if isinstance(answer, Text) else None
 
 
+# The one-tap answer a refusal may offer: "at" and a local moment, "at202611272100".
+OFFER_PREFIX = "at"
+_OFFER = re.compile(r"^at(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$")
+# The mode of the "when" question once a date is known and only its time is asked.
+TIME_ON = "time@"
+
+
+def offer_value(moment: datetime) -> str:
+    """The button value of an offered reading, in local time."""
+    return f"{OFFER_PREFIX}{moment:%Y%m%d%H%M}"
+
+
+def day_of_mode(mode: str) -> date | None:
+    """The date a "when" question already has ("time@2026-11-27"), if any."""
+    if not mode.startswith(TIME_ON):
+        return None
+    try:
+        return date.fromisoformat(mode[len(TIME_ON) :])
+    except ValueError:
+        return None
+
+
+def _examples(clock: Moment) -> dict[str, object]:
+    """Examples for a refusal, from the current time: an hour ago, as typed."""
+    before = clock.now.astimezone(clock.zone) - timedelta(hours=1)
+    return {"now": f"{clock.now.astimezone(clock.zone):%H:%M}", "example": f"{before:%d/%m %H:%M}"}
+
+
+def _check_when(when: datetime, clock: Moment) -> Reject | None:
+    if when > clock.now + CLOCK_SLACK:
+        return Reject("when.error.future", {"when": f"{when:%d/%m %H:%M}", **_examples(clock)})
+    if when < clock.now - MAX_AGE:
+        return Reject("when.error.too_old", _examples(clock))
+    return None
+
+
 def _when(mode: str, answer: Answer, clock: Moment) -> Outcome:
     if isinstance(answer, Button):
         if answer.value == NOW:
@@ -377,24 +481,63 @@ def _when(mode: str, answer: Answer, clock: Moment) -> Outcome:
             return Switch("time")
         if answer.value == OTHER:
             return Switch("datetime")
+        if offered := _OFFER.match(answer.value):
+            # A forged value is only ever a moment, and it is checked like a typed one.
+            try:
+                year, month, day, hour, minute = (int(part) for part in offered.groups())
+                when = clock.local(date(year, month, day), time(hour, minute))
+            except ValueError:
+                return Reject("error.use_buttons")
+            return _check_when(when, clock) or Accept(when)
         return Reject("error.use_buttons")
     text = _typed_text(answer)
     if text is None:
         return Reject("error.need_text")
     # A typed answer is read for what it is, whichever button came before.
     cleaned = _clean(text)
+    on_day = day_of_mode(mode)
     moment = _read_time(cleaned)
     if moment is not None and mode != "datetime":
-        when = clock.local(clock.today, moment)
-    elif (pair := _read_datetime(cleaned, clock.today)) is not None:
+        when = clock.local(on_day or clock.today, moment)
+        if on_day is None and when > clock.now + CLOCK_SLACK:
+            # After midnight, "9 giờ tối" means last night: offer it with one tap.
+            earlier = clock.local(clock.today - timedelta(days=1), moment)
+            return Reject(
+                "when.error.later_today",
+                {"time": f"{moment:%H:%M}", **_examples(clock)},
+                offer=earlier,
+            )
+        return _check_when(when, clock) or Accept(when)
+    if (pair := _read_datetime(cleaned, clock.today)) is not None:
         when = clock.local(*pair)
-    elif mode == "datetime" and moment is not None:
-        return Reject("error.need_date_and_time")
-    else:
-        return Reject("error.bad_datetime" if mode == "datetime" else "error.bad_time")
-    if problem := _check_moment(when, clock):
+        return _check_when(when, clock) or Accept(when)
+    if (named := _read_date(cleaned, clock.today)) is not None:
+        return _day_only(named, clock)
+    if moment is not None:  # a time alone, where a date was asked for
+        earlier = clock.local(clock.today - timedelta(days=1), moment)
+        return Reject("when.error.need_date", {"example": f"{earlier:%d/%m %H:%M}"})
+    if on_day is not None:
+        return Reject("when.error.bad_time_on", {"day": f"{on_day:%d/%m}", **_examples(clock)})
+    key = "when.error.bad_datetime" if mode == "datetime" else "when.error.bad_time"
+    return Reject(key, _examples(clock))
+
+
+def _day_only(day: Day, clock: Moment) -> Outcome:
+    """A date with no time: ask only for the time; with a part of the day, store its usual
+    hour (or now, when that part of today has begun but its usual hour is still ahead)."""
+    on, part = day
+    if part is None:
+        if problem := _check_when(clock.local(on, time(0, 0)), clock):
+            return problem
+        return Switch(f"{TIME_ON}{on.isoformat()}")
+    start, usual = PARTS_OF_DAY[part]
+    when = clock.local(on, time(usual, 0))
+    local_now = clock.now.astimezone(clock.zone)
+    if on == clock.today and local_now.hour >= start and when > clock.now:
+        when = local_now.replace(second=0, microsecond=0)
+    if problem := _check_when(when, clock):
         return problem
-    return Accept(when)
+    return Accept(when, _PART_NOTES[part], {"when": f"{when:%H:%M %d/%m}"})
 
 
 def _day(mode: str, answer: Answer, clock: Moment) -> Outcome:

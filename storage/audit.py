@@ -123,7 +123,7 @@ async def create_invite_recorded(
 
 
 async def deactivate_member(
-    db: Database, member_id: int, actor_id: int, origin: Origin | None = None
+    db: Database, member_id: int, actor_id: int | None, origin: Origin | None = None
 ) -> bool:
     """Deactivate an active member, drop what was queued for them, and record who did it;
     False if they were not active (already deactivated, or a replayed update): nothing

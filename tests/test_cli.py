@@ -124,7 +124,7 @@ def test_official_list_imports_whole(db_path: Path) -> None:
 
     assert result.status == 0, result.err
     assert result.err == ""
-    assert result.out.strip() == "Đã nhập đơn vị: thêm 131, cập nhật 0."
+    assert result.out.strip() == "Đã nhập đơn vị: thêm 131, đổi tên 0, chuyển chỗ 0."
     units = units_in(db_path)
     assert units == official_units()
     assert len(units) == 131
@@ -133,14 +133,16 @@ def test_official_list_imports_whole(db_path: Path) -> None:
     assert sum(1 for unit in units if unit.parent_code == "40") == 130
 
 
-def test_official_list_imported_twice_updates_and_changes_nothing(db_path: Path) -> None:
+def test_official_list_imported_twice_says_nothing_changed(db_path: Path) -> None:
     assert run_cli(["units", "import", str(OFFICIAL)], db_path).status == 0
     before = units_in(db_path)
 
     again = run_cli(["units", "import", str(OFFICIAL)], db_path)
 
     assert again.status == 0
-    assert again.out.strip() == "Đã nhập đơn vị: thêm 0, cập nhật 131."
+    assert again.out.strip() == (
+        "Không có gì thay đổi: cả 131 đơn vị trong tệp đã có sẵn đúng như vậy."
+    )
     assert units_in(db_path) == before
 
 
@@ -151,7 +153,7 @@ def test_hamlets_extend_the_tree_child_before_parent(db_path: Path, tmp_path: Pa
     result = run_cli(["units", "import", str(hamlets)], db_path)
 
     assert result.status == 0, result.err
-    assert result.out.strip() == "Đã nhập đơn vị: thêm 4, cập nhật 0."
+    assert result.out.strip() == "Đã nhập đơn vị: thêm 4, đổi tên 0, chuyển chỗ 0."
     assert len(units_in(db_path)) == 135
     unit, chain = unit_and_chain(db_path, "16702-K01-T1")
     assert unit == Unit("16702-K01-T1", "Tổ 1 Khối 1", "16702-K01")
@@ -178,7 +180,7 @@ def test_reimport_updates_names_and_parents(tree: Path, tmp_path: Path) -> None:
     result = run_cli(["units", "import", str(changes)], tree)
 
     assert result.status == 0, result.err
-    assert result.out.strip() == "Đã nhập đơn vị: thêm 1, cập nhật 3."
+    assert result.out.strip() == "Đã nhập đơn vị: thêm 1, đổi tên 2, chuyển chỗ 2."
     after = {unit.code: unit for unit in units_in(tree)}
     assert after["16702-K01"] == Unit("16702-K01", "Khối 1 (sáp nhập)", "16702")
     assert after["16702-K01-T1"] == Unit("16702-K01-T1", "Tổ 1", "16702-K02")
@@ -197,7 +199,7 @@ def test_excel_utf8_file_with_bom_and_crlf_is_accepted(db_path: Path, tmp_path: 
     result = run_cli(["units", "import", str(excel)], db_path)
 
     assert result.status == 0, result.err
-    assert result.out.strip() == "Đã nhập đơn vị: thêm 2, cập nhật 0."
+    assert result.out.strip() == "Đã nhập đơn vị: thêm 2, đổi tên 0, chuyển chỗ 0."
     # The mark is not part of the header nor of the first code.
     assert units_in(db_path) == [
         Unit("16702", "Phường Vinh Phú", "40"),
@@ -443,9 +445,15 @@ def test_not_utf8_line_is_right_with_cr_line_endings(tree: Path, tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("language", "wording"), [("vi", "Không đọc được tệp"), ("en", "Cannot read")]
+    ("language", "wording", "why"),
+    [
+        ("vi", "Không đọc được tệp", "không có tệp này, vui lòng kiểm tra tên và thư mục"),
+        ("en", "Cannot read", "there is no such file; check its name and folder"),
+    ],
 )
-def test_missing_file_is_refused(tree: Path, tmp_path: Path, language: str, wording: str) -> None:
+def test_missing_file_is_refused(
+    tree: Path, tmp_path: Path, language: str, wording: str, why: str
+) -> None:
     missing = tmp_path / "không có.csv"
     before = snapshot(tree)
 
@@ -453,7 +461,7 @@ def test_missing_file_is_refused(tree: Path, tmp_path: Path, language: str, word
 
     assert result.status == 1
     assert result.out == ""
-    assert result.err.strip() == f"{wording} {missing}: No such file or directory"
+    assert result.err.strip() == f"{wording} {missing}: {why}"
     assert snapshot(tree) == before
 
 
@@ -1062,17 +1070,17 @@ def test_export_range_backwards_does_not_create_a_database(db_path: Path, tmp_pa
     assert not out.exists()
 
 
-def test_export_bad_date_is_a_usage_error(
-    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_export_bad_date_is_a_usage_error(tree: Path, tmp_path: Path) -> None:
     out = tmp_path / "x.csv"
     before = snapshot(tree)
 
-    with pytest.raises(SystemExit) as exit_info:
-        run_cli(["export", "--out", str(out), "--from", "26/11/2026"], tree)
+    result = run_cli(["export", "--out", str(out), "--from", "31/02/2026"], tree)
 
-    assert exit_info.value.code == 2
-    assert "--from" in capsys.readouterr().err
+    assert result.status == 2
+    assert result.err.strip() == (
+        "Ngày 31/02/2026 không hợp lệ. Vui lòng ghi theo dạng ngày/tháng/năm,"
+        " ví dụ 31/12/2026 (hoặc 2026-12-31)."
+    )
     assert not out.exists()
     assert snapshot(tree) == before
 

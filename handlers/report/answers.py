@@ -221,6 +221,8 @@ async def _apply(
             return  # counted into the one answer to the album or burst
         if query is not None:
             await query.answer(t.plain(lang, change.error, **change.values), show_alert=True)
+        elif change.offer is not None:
+            await _offer_reading(context, chat_id, draft, spec, change)
         else:
             await context.bot.send_message(chat_id, t.html(lang, change.error, **change.values))
             await send_prompt(context, chat_id, draft)
@@ -249,6 +251,8 @@ async def _apply(
                 spec, outcome.value if isinstance(outcome, Accept) else None
             )
         answered = t.html(lang, "choice.made", question=asked(context, draft, spec), answer=shown)
+    elif isinstance(outcome, Accept) and outcome.note is not None:
+        answered = t.html(lang, outcome.note, **outcome.values)
     if spec.kind is FieldKind.PLACE and isinstance(outcome, Accept):
         # The place step swapped in its own reply keyboard; bring the menu back. When the
         # next question has no buttons of its own, it comes in the same message.
@@ -265,6 +269,28 @@ async def _apply(
             chat_id, place, reply_markup=main_keyboard(t, lang, context.registered_member().role)
         )
     await send_prompt(context, chat_id, fresh, answered=answered, edit=query and query.message)
+
+
+async def _offer_reading(
+    context: BotContext, chat_id: int, draft: Draft, spec: Field, refusal: Reject
+) -> None:
+    """Refuse a time still ahead today in one message, with yesterday's reading one tap away
+    ("Tối qua 21:00"); the tap is judged again like any answer."""
+    t, lang = context.t, context.registered_member().language
+    offer = refusal.offer
+    assert offer is not None
+    shown = f"{offer:%H:%M}"
+    label = (
+        t.plain(lang, "when.offer.evening", time=shown)
+        if offer.hour >= 18
+        else t.plain(lang, "when.offer.yesterday", time=shown)
+    )
+    value = AnswerField(draft.id, spec.key, fields.offer_value(offer)).pack()
+    await context.bot.send_message(
+        chat_id,
+        t.html(lang, refusal.error, **refusal.values),
+        reply_markup=InlineKeyboardMarkup([[callback_button(label, value)]]),
+    )
 
 
 async def _photo_received(

@@ -59,8 +59,12 @@ def question(context: BotContext, draft: Draft) -> tuple[Html, Markup]:
 
 def asked(context: BotContext, draft: Draft, spec: Field) -> Html:
     """The question a field is asked with, in the draft's current mode (e.g. "type the time")."""
+    lang = context.registered_member().language
+    if (day := fields.day_of_mode(draft.mode)) is not None:
+        # A date was typed without a time: only the time is asked for now.
+        return context.t.html(lang, "when.ask_time_on", day=f"{day:%d/%m/%Y}")
     key = f"{spec.prompt}.{draft.mode}" if draft.mode else spec.prompt
-    return context.t.html(context.registered_member().language, key)
+    return context.t.html(lang, key)
 
 
 async def send_prompt(
@@ -83,6 +87,8 @@ async def send_prompt(
         # The place step needs its reply keyboard, which only a new message can carry.
         with contextlib.suppress(BadRequest):
             await edit.edit_text(answered)
+    elif answered:  # a typed answer read loosely: say how, above the next question
+        text = Html(f"{answered}\n\n{text}")
     await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 

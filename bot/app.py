@@ -29,7 +29,6 @@ from handlers import (
     alert_actions,
     deadlines,
     digest,
-    duplicates,
     errors,
     export,
     gate,
@@ -54,7 +53,7 @@ from handlers.digest_worker import DigestWorker
 from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
 from handlers.outbox import OutboxSender
 from handlers.ratelimit import ChatRateLimiter
-from handlers.report import answers, resume
+from handlers.report import answers, resume, submit
 from presentation.callbacks import (
     AskDigest,
     ChooseLanguage,
@@ -227,7 +226,7 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
         CallbackQueryHandler(members.on_button, pattern=members.is_members_button)
     )
     application.add_handler(
-        CallbackQueryHandler(duplicates.on_button, pattern=SameIncident.matches)
+        CallbackQueryHandler(submit.on_same_incident, pattern=SameIncident.matches)
     )
     application.add_handler(
         CallbackQueryHandler(alert_actions.on_button, pattern=alert_actions.is_alert_button)

@@ -7,22 +7,26 @@ is one of them. Either way their report is submitted; a same one is linked to th
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from domain.duplicates import Candidate, Reporting, distance, possible_duplicates
 from domain.forms import FORMS
 from domain.models import Draft, NewReport
 from domain.reporting import new_report
 from handlers.context import BotContext
-from presentation.callbacks import SameIncident, unpack
+from presentation.callbacks import SameIncident
 from presentation.i18n import Html
 from presentation.keyboards import callback_button
 from presentation.render import catalogue_name
 from storage.duplicates import recent_open_incidents
+
+
+async def offered(context: BotContext, draft: Draft) -> set[int]:
+    """The reports the member may say theirs is the same as, right now."""
+    report = new_report(FORMS[draft.kind], draft.data, context.settings.timezone)
+    return {c.report_id for c in await _candidates(context, draft, report)}
 
 
 async def _candidates(context: BotContext, draft: Draft, report: NewReport) -> list[Candidate]:
@@ -80,34 +84,3 @@ async def offer_duplicates(
 
 def _round(metres: float) -> int:
     return max(10, int(round(metres / 10.0) * 10))
-
-
-async def on_button(update: Update, context: BotContext) -> None:
-    """The member's answer: the same as report N, or a different incident; then submit."""
-    from handlers.report.submit import submit  # submit imports this module
-
-    query = update.callback_query
-    assert query is not None
-    data = unpack(query.data)
-    member = context.registered_member()
-    draft = context.draft
-    if (
-        not isinstance(data, SameIncident)
-        or draft is None
-        or draft.id != data.draft_id
-        or draft.kind not in FORMS
-    ):
-        await query.answer(context.t.plain(member.language, "error.stale_button"))
-        return
-    form = FORMS[draft.kind]
-    same_as = data.report or None
-    if same_as is not None:
-        # Button data is never trusted: the report must be one that was offered.
-        report = new_report(form, draft.data, context.settings.timezone)
-        offered = {c.report_id for c in await _candidates(context, draft, report)}
-        if same_as not in offered:
-            await query.answer(context.t.plain(member.language, "error.stale_button"))
-            return
-    with contextlib.suppress(BadRequest):
-        await query.edit_message_reply_markup(None)
-    await submit(update, context, draft, form, checked=True, same_as=same_as)

@@ -12,18 +12,19 @@ from telegram.error import BadRequest
 
 from domain import flow
 from domain.access import ReportRef
-from domain.forms import Form
+from domain.forms import FORMS, Form
 from domain.models import Draft, ReportStatus
 from domain.outbox import OutboxItem
 from domain.reporting import new_report
 from domain.routing import alert_recipients
 from handlers.alerts import PURPOSE, alert_items
 from handlers.context import BotContext, origin_of
-from handlers.duplicates import offer_duplicates
+from handlers.duplicates import offer_duplicates, offered
 from handlers.report.prompts import send_prompt
 from handlers.report.resubmit import resubmit
 from handlers.report.resume import chat_of
 from handlers.review_notices import new_report_notices
+from presentation.callbacks import SameIncident, unpack
 from presentation.i18n import Html
 from presentation.keyboards import main_keyboard
 from storage.drafts import save_draft_step
@@ -150,3 +151,29 @@ async def submit_again(update: Update, context: BotContext, draft_id: int) -> No
         await query.answer(
             context.t.plain(member.language, "report.already_submitted", number=report_id)
         )
+
+
+async def on_same_incident(update: Update, context: BotContext) -> None:
+    """The answer to "the same incident?": the same as report N, or a different one;
+    either way the draft is then submitted."""
+    query = update.callback_query
+    assert query is not None
+    data = unpack(query.data)
+    member = context.registered_member()
+    draft = context.draft
+    if (
+        not isinstance(data, SameIncident)
+        or draft is None
+        or draft.id != data.draft_id
+        or draft.kind not in FORMS
+    ):
+        await query.answer(context.t.plain(member.language, "error.stale_button"))
+        return
+    same_as = data.report or None
+    # Button data is never trusted: the report must be one that is offered now.
+    if same_as is not None and same_as not in await offered(context, draft):
+        await query.answer(context.t.plain(member.language, "error.stale_button"))
+        return
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(None)
+    await submit(update, context, draft, FORMS[draft.kind], checked=True, same_as=same_as)

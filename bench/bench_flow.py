@@ -37,7 +37,19 @@ from handlers.digest import send_due_digests
 from storage.db import Database
 
 Step = Callable[[Person], Awaitable[object]]
-# One complete incident report, as a member files it: 11 answers.
+
+
+async def submit(person: Person) -> object:
+    """Submit; asked whether it is an incident already reported nearby (a bench's members
+    all report the same theft), answer that it is a different one: one more answer."""
+    calls = await person.tap("Gửi báo cáo")
+    if person.last_text().startswith("🔎"):
+        calls += await person.tap("Vụ việc khác, gửi báo cáo")
+    return calls
+
+
+# One complete incident report, as a member files it: 11 answers (12 when asked whether
+# it is the same incident as one already reported).
 INCIDENT_STEPS: tuple[Step, ...] = (
     lambda p: p.send("/incident"),
     lambda p: p.tap("Trộm cắp tài sản"),
@@ -49,7 +61,7 @@ INCIDENT_STEPS: tuple[Step, ...] = (
     lambda p: p.tap("Xong"),
     lambda p: p.tap("Đã chuyển Công an"),
     lambda p: p.tap("Không khẩn cấp"),
-    lambda p: p.tap("Gửi báo cáo"),
+    submit,
 )
 
 

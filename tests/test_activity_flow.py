@@ -144,4 +144,4 @@ async def test_command_menus_are_set_in_both_languages(harness: Harness) -> None
 async def test_idle_text_gets_a_hint(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     calls = await lan.send("chào")
-    assert "Bạn muốn báo gì?" in calls[0].text
+    assert "Đồng chí muốn báo gì?" in calls[0].text

@@ -776,7 +776,7 @@ async def test_printed_invite_lets_exactly_one_person_join(
         await bot.stop()
 
     assert "Chào mừng Lan Nguyễn!" in welcome
-    assert f"Bạn đã tham gia Khối 1 với vai trò {vi_role}." in welcome
+    assert f"Đồng chí đã tham gia Khối 1 với vai trò {vi_role}." in welcome
     assert refusal == (
         "Mã mời này đã được dùng. Mỗi mã chỉ dùng được một lần, vui lòng xin link mới."
     )

@@ -548,3 +548,9 @@ def test_id_scanner_reads_constants_conditionals_and_f_string_prefixes() -> None
     assert list(keys_in(f_string)) == [("status.", False)]
     no_prefix = ast.parse("f'{spec.prompt}.{mode}'", mode="eval").body
     assert list(keys_in(no_prefix)) == []
+
+
+def test_members_are_addressed_as_dong_chi_never_ban() -> None:
+    """Members are adults in a police-led force: "đồng chí", or no pronoun at all."""
+    casual = [key for key, text in VI.items() if re.search(r"(?<!\w)bạn(?!\w)", text, re.I)]
+    assert casual == []

@@ -76,7 +76,7 @@ async def test_lost_submit_confirmation_is_sent_after_restart(harness: Harness) 
     await lan.tap_data(data, call, update_id=8000)
     seen = len(lan.calls())
     await crash_after_commit(harness, 8000)
-    assert [c.text for c in lan.calls()[seen:]] == ["✅ Đã gửi báo cáo số 2. Cảm ơn bạn!"]
+    assert [c.text for c in lan.calls()[seen:]] == ["✅ Đã gửi báo cáo số 2. Cảm ơn đồng chí!"]
     # Telegram delivers the same tap again: the summary as it was when tapped.
     assert await lan.tap_data(data, call, update_id=8000) == []
     assert one_value(harness, "SELECT count(*) FROM reports WHERE kind = 'incident'") == 1
@@ -163,7 +163,7 @@ async def test_a_submit_confirmation_lost_in_a_crash_is_sent_at_start_up(harness
     await walk_incident(lan)
     await lan.tap("Gửi báo cáo", update_id=9200)
     await crash_after_commit(harness, 9200)
-    assert lan.last_text() == "✅ Đã gửi báo cáo số 1. Cảm ơn bạn!"
+    assert lan.last_text() == "✅ Đã gửi báo cáo số 1. Cảm ơn đồng chí!"
 
 
 async def test_a_restart_does_not_repeat_a_reply_that_changed_nothing(harness: Harness) -> None:

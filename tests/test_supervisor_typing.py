@@ -30,4 +30,4 @@ async def test_typing_under_an_alert_offers_to_take_it(harness: Harness) -> None
 async def test_a_member_typing_is_pointed_to_the_menu(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01", first_name="Lan")
     await lan.send("xin chào")
-    assert lan.last_text() == "Bạn muốn báo gì? Chọn một nút bên dưới."
+    assert lan.last_text() == "Đồng chí muốn báo gì? Chọn một nút bên dưới."

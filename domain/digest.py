@@ -39,6 +39,7 @@ from domain.deadlines import (
     skipped,
     window_ending,
 )
+from domain.geo import EARTH_RADIUS_M, metres_between
 from domain.models import Unit
 
 GRADING_YEAR_STARTS = (11, 15)  # 15 November
@@ -432,7 +433,6 @@ def _per_day(
 
 # --- hot spots ----------------------------------------------------------------------------
 
-_EARTH_RADIUS_M = 6_371_000.0
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
@@ -440,10 +440,7 @@ def distance_m(a: DigestReport, b: DigestReport) -> float:
     """Great-circle distance between two located reports, in metres."""
     assert a.latitude is not None and a.longitude is not None
     assert b.latitude is not None and b.longitude is not None
-    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
-    dlat, dlon = lat2 - lat1, math.radians(b.longitude - a.longitude)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    return metres_between(a.latitude, a.longitude, b.latitude, b.longitude)
 
 
 def hot_spots(
@@ -519,8 +516,8 @@ def _clusters(
 
     def cell(report: DigestReport) -> tuple[int, int]:
         assert report.latitude is not None and report.longitude is not None
-        x = math.radians(report.longitude) * _EARTH_RADIUS_M * math.cos(latitude)
-        y = math.radians(report.latitude) * _EARTH_RADIUS_M
+        x = math.radians(report.longitude) * EARTH_RADIUS_M * math.cos(latitude)
+        y = math.radians(report.latitude) * EARTH_RADIUS_M
         return math.floor(x / side), math.floor(y / side)
 
     cells: dict[tuple[int, int], list[DigestReport]] = defaultdict(list)

@@ -11,12 +11,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.geo import metres_between
+
 # How far back, and how near, an incident counts as possibly the same.
 LOOKBACK = timedelta(hours=24)
 NEAR_METRES = 300.0
 # At most this many are offered, nearest first.
 SHOWN = 3
-_EARTH_RADIUS_M = 6_371_000.0
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,6 @@ class Reporting:
     category: str | None
     latitude: float | None
     longitude: float | None
-
-
-def metres_between(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
-    lat1, lat2 = math.radians(a_lat), math.radians(b_lat)
-    dlat, dlon = lat2 - lat1, math.radians(b_lon - a_lon)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def distance(new: Reporting, old: Candidate) -> float | None:

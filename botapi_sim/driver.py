@@ -165,6 +165,13 @@ class Harness:
         await self.stop()
         await self.start()
 
+    async def run_job(self, name: str) -> None:
+        """Run the job of this name once, as the scheduler would (names are unique)."""
+        queue = self.application.job_queue
+        assert queue is not None
+        [job] = queue.get_jobs_by_name(name)
+        await job.run(self.application)
+
     async def load_demo_units(self) -> None:
         await upsert_units(self.db, DEMO_UNITS)
 

@@ -30,17 +30,10 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ZONE).astimezone(UTC)
 
 
-async def run_job(harness: Harness, name: str) -> None:
-    queue = harness.application.job_queue
-    assert queue is not None
-    [job] = queue.get_jobs_by_name(name)
-    await job.run(harness.application)
-
-
 async def digest_turn(harness: Harness) -> None:
     """One turn of the digest job, then of the outbox drain."""
-    await run_job(harness, "digests:tick")
-    await run_job(harness, "outbox:drain")
+    await harness.run_job("digests:tick")
+    await harness.run_job("outbox:drain")
 
 
 def digest_texts(person: Person) -> list[str]:
@@ -225,10 +218,10 @@ async def flood_and_block(harness: Harness) -> None:
         ).fetchall()
     assert blocked == 1
     harness.elapse(timedelta(seconds=29))
-    await run_job(harness, "outbox:drain")
+    await harness.run_job("outbox:drain")
     assert digest_texts(supervisor) == [] and uploads(harness, supervisor) == []  # not early
     harness.elapse(timedelta(seconds=2))
-    await run_job(harness, "outbox:drain")
+    await harness.run_job("outbox:drain")
     assert len(digest_texts(supervisor)) == 1 and len(uploads(harness, supervisor)) == 2
     tried = [
         c for c in admin.calls() if "📊" in c.text or c.method in ("sendPhoto", "sendDocument")
@@ -287,14 +280,14 @@ async def test_a_message_cut_off_mid_send_is_not_sent_twice(harness: Harness) ->
     supervisor, *_ = await commune(harness)
     await digest_turn(harness)
     harness.now = at("2026-11-27T07:00:30")
-    await run_job(harness, "digests:tick")  # queued, not yet sent
+    await harness.run_job("digests:tick")  # queued, not yet sent
     with sqlite3.connect(harness.db_path) as connection:
         connection.execute(
             "UPDATE outbox SET attempting_at = '2026-11-27T00:00:31+00:00'"
             " WHERE key LIKE 'digest:daily:%:text'"
         )
     await harness.restart()
-    await run_job(harness, "outbox:drain")
+    await harness.run_job("outbox:drain")
     assert digest_texts(supervisor) == []
     assert len(uploads(harness, supervisor)) == 2
     with sqlite3.connect(harness.db_path) as connection:

@@ -20,13 +20,6 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ZONE).astimezone(UTC)
 
 
-async def run_job(harness: Harness, name: str) -> None:
-    queue = harness.application.job_queue
-    assert queue is not None
-    [job] = queue.get_jobs_by_name(name)
-    await job.run(harness.application)
-
-
 async def urgent_with_people(lan: Person) -> None:
     """An urgent fire naming the people involved and a phone number."""
     await lan.send("/incident")
@@ -72,8 +65,8 @@ async def test_an_overdue_list_to_the_province_names_nobody(harness: Harness) ->
     await harness.join(501, "16702-K01", first_name="Lan")
     await add_rule(harness.db, Rule(0, "16702", ReportKind.ANY, Period.DAILY, time(20, 0)))
     harness.now = at("2026-11-26T20:01")
-    await run_job(harness, "deadlines:tick")
-    await run_job(harness, "outbox:drain")
+    await harness.run_job("deadlines:tick")
+    await harness.run_job("outbox:drain")
     [late] = [c.text for c in province.calls() if c.method == "sendMessage" and "📋" in c.text]
     assert "Khối 1" in late and "(ẩn)" in late and "Lan" not in late
 
@@ -82,11 +75,11 @@ async def test_a_province_digest_and_its_spreadsheet_carry_no_names(harness: Har
     admin = await harness.join(901, "40", Role.ADMIN, "Minh")
     lan = await harness.join(501, "16702-K01", first_name="Lan")
     await add_rule(harness.db, Rule(0, "16702", ReportKind.ANY, Period.DAILY, time(20, 0)))
-    await run_job(harness, "digests:tick")  # counts from 07:00 today
+    await harness.run_job("digests:tick")  # counts from 07:00 today
     await urgent_with_people(lan)
     harness.now = at("2026-11-27T07:00:30")
-    await run_job(harness, "digests:tick")
-    await run_job(harness, "outbox:drain")
+    await harness.run_job("digests:tick")
+    await harness.run_job("outbox:drain")
     [text] = [
         c.text for c in admin.calls() if c.ok and c.method == "sendMessage" and "📊" in c.text
     ]

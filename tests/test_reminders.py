@@ -21,10 +21,8 @@ def at(text: str) -> datetime:
 
 async def run_jobs(harness: Harness) -> None:
     """One turn of the deadline job, then of the outbox drain that sends what it queued."""
-    queue = harness.application.job_queue
-    assert queue is not None
-    await queue.get_jobs_by_name("deadlines:tick")[0].run(harness.application)
-    await queue.get_jobs_by_name("outbox:drain")[0].run(harness.application)
+    await harness.run_job("deadlines:tick")
+    await harness.run_job("outbox:drain")
 
 
 def reminders(person: Person) -> list[str]:

@@ -91,10 +91,7 @@ def everything(harness: Harness) -> list[tuple[object, ...]]:
 
 async def drain(harness: Harness) -> None:
     """Run the outbox's drain job once, as the bot does every few seconds."""
-    jobs = harness.application.job_queue
-    assert jobs is not None
-    [job] = jobs.get_jobs_by_name("outbox:drain")
-    await job.run(harness.application)
+    await harness.run_job("outbox:drain")
 
 
 async def file_incident(person: Person, description: str = "Mất xe máy trước nhà số 5") -> None:

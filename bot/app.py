@@ -53,7 +53,7 @@ from handlers.digest_worker import DigestWorker
 from handlers.inbox import ChatOrderedProcessor, InboxRequest, Receiver, finisher
 from handlers.outbox import OutboxSender
 from handlers.ratelimit import ChatRateLimiter
-from handlers.report import answers, resume, submit
+from handlers.report import answers, submit, urgent
 from presentation.callbacks import (
     AskDigest,
     ChooseLanguage,
@@ -73,6 +73,7 @@ from presentation.keyboards import (
     MENU_INCIDENT,
     MENU_MY,
     MENU_NOTHING,
+    MENU_URGENT,
 )
 from storage.catalogue import all_catalogues, seed_catalogues
 from storage.db import Database
@@ -197,11 +198,13 @@ def register_handlers(application: BotApplication, translator: Translator) -> No
     application.add_handler(CommandHandler("export", export.ask, filters=private))
     application.add_handler(CommandHandler("invite", invite.ask, filters=private))
     application.add_handler(CommandHandler("members", members.show, filters=private))
-    application.add_handler(CommandHandler("incident", resume.start_incident, filters=private))
-    application.add_handler(CommandHandler("activity", resume.start_activity, filters=private))
+    application.add_handler(CommandHandler("urgent", urgent.start_urgent, filters=private))
+    application.add_handler(CommandHandler("incident", menu.start_incident, filters=private))
+    application.add_handler(CommandHandler("activity", menu.start_activity, filters=private))
     for key, callback in (
-        (MENU_INCIDENT, resume.start_incident),
-        (MENU_ACTIVITY, resume.start_activity),
+        (MENU_URGENT, urgent.start_urgent),
+        (MENU_INCIDENT, menu.start_incident),
+        (MENU_ACTIVITY, menu.start_activity),
         (MENU_NOTHING, menu.nothing_to_report),
         (MENU_MY, menu.my_reports),
     ):

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
+import errno
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, NoReturn, TextIO
 
 from telegram import Bot
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.request import BaseRequest
 
 from domain.catalogue import default_catalogues
@@ -38,7 +41,14 @@ from domain.holidays_csv import (
 )
 from domain.invites import hash_invite_code, invite_link, new_invite_code, parse_expiry
 from domain.models import Role, Unit
-from domain.settings import Settings, SettingsError, load_settings
+from domain.settings import (
+    DEFAULT_LANGUAGE,
+    SUPPORTED_LANGUAGES,
+    Settings,
+    SettingsError,
+    load_settings,
+    read_env_file,
+)
 from domain.units_csv import parse_units_csv
 from presentation.export import write_reports_csv
 from presentation.i18n import Translator
@@ -68,69 +78,202 @@ UNUSABLE_MESSAGES = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__)
-    commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the bot with long polling (the default)")
+# The command as the administrator types it, in usage lines and hints.
+PROG = "python bot.py"
+# A message id and its values to text in the deployment's language.
+Say = Callable[..., str]
 
-    units = commands.add_parser("units", help="manage the unit tree")
-    units_commands = units.add_subparsers(dest="units_command", required=True)
-    units_import = units_commands.add_parser("import", help="load units from a CSV file")
-    units_import.add_argument("file", type=Path, help="CSV with header code,name,parent_code")
-    units_list = units_commands.add_parser("list", help="print the unit tree with codes")
-    units_list.add_argument("--under", metavar="CODE", help="only this unit and those below it")
 
-    members = commands.add_parser("members", help="list or deactivate members")
-    members_commands = members.add_subparsers(dest="members_command", required=True)
-    members_list = members_commands.add_parser("list", help="print the members")
-    members_list.add_argument("--unit", metavar="CODE", help="only this unit and those below it")
-    deactivate = members_commands.add_parser("deactivate", help="stop a member using the bot")
-    deactivate.add_argument("id", help="the member's number, as members list shows it")
+class ShowHelp(Exception):
+    """``--help`` was given: the text to print on stdout, then stop with status 0."""
 
-    invites = commands.add_parser("invites", help="list or revoke unused invites")
-    invites_commands = invites.add_subparsers(dest="invites_command", required=True)
-    invites_commands.add_parser("list", help="print unused, unexpired invites")
-    revoke = invites_commands.add_parser("revoke", help="make one unused invite unusable")
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class UsageError(Exception):
+    """argparse refused the command line: what it said, and the parser that said it."""
+
+    def __init__(self, parser: CliParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Help(argparse.Action):
+    """-h/--help: raise the help text instead of printing it and exiting the process."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        raise ShowHelp(parser.format_help())
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's layout, with the usage line introduced in the deployment's language."""
+
+    def __init__(self, prog: str, usage_prefix: str) -> None:
+        super().__init__(prog)
+        self._usage_prefix = usage_prefix
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[Any],
+        prefix: str | None = None,
+    ) -> None:
+        # An explicit prefix ("" for the prog of a subcommand) is argparse's own business.
+        super().add_usage(usage, actions, groups, self._usage_prefix if prefix is None else prefix)
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse speaking the deployment's language, and never ending the process itself.
+
+    Help texts and metavars are handed in translated; argparse's own words (the usage
+    prefix, the section titles, -h's help) come from ``say``, which turns a message id
+    into text. --help and usage errors raise ``ShowHelp`` and ``UsageError`` instead of
+    writing to sys.stdout/stderr and exiting: main() writes them to its own streams, a
+    usage error translated (argparse's messages are English whatever the language).
+    """
+
+    def __init__(self, *args: Any, say: Say, **kwargs: Any) -> None:
+        kwargs["add_help"] = False  # -h is added below, with a translated help
+        super().__init__(*args, **kwargs)
+        self.say = say
+        self.subcommands: argparse._SubParsersAction[CliParser] | None = None
+        self._positionals.title = say("cli.args.positionals")
+        self._optionals.title = say("cli.args.options")
+        self.add_argument("-h", "--help", action=_Help, help=say("cli.args.help"))
+
+    def add_commands(self, dest: str, *, required: bool = True) -> None:
+        """Subcommands, chosen by the word after this parser's own."""
+        self.subcommands = self.add_subparsers(
+            dest=dest, required=required, metavar=self.say("cli.args.command")
+        )
+
+    def add_command(self, name: str, help_key: str) -> CliParser:
+        """One subcommand, its help (in the list and atop its own --help) from the catalogue."""
+        if self.subcommands is None:
+            raise TypeError("add_commands() comes first")
+        text = self.say(help_key)
+        # Atop its own --help, the same words start a sentence.
+        description = text[:1].upper() + text[1:]
+        return self.subcommands.add_parser(name, help=text, description=description, say=self.say)
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return _Formatter(self.prog, f"{self.say('cli.args.usage')} ")
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self, message)
+
+
+def _parser(say: Say) -> CliParser:
+    """The admin's command line; ``say`` gives each help text in the deployment's language."""
+    parser = CliParser(prog=PROG, description=say("cli.help.description"), say=say)
+    parser.add_commands("command", required=False)
+    parser.add_command("run", "cli.help.run")
+    code, number, file = say("cli.args.code"), say("cli.args.number"), say("cli.args.file")
+
+    units = parser.add_command("units", "cli.help.units")
+    units.add_commands("units_command")
+    units_import = units.add_command("import", "cli.help.units.import")
+    units_import.add_argument(
+        "file", type=Path, metavar=file, help=say("cli.help.units.import.file")
+    )
+    units_list = units.add_command("list", "cli.help.units.list")
+    units_list.add_argument("--under", metavar=code, help=say("cli.help.below"))
+
+    members = parser.add_command("members", "cli.help.members")
+    members.add_commands("members_command")
+    members_list = members.add_command("list", "cli.help.members.list")
+    members_list.add_argument("--unit", metavar=code, help=say("cli.help.below"))
+    deactivate = members.add_command("deactivate", "cli.help.members.deactivate")
+    deactivate.add_argument("id", metavar=number, help=say("cli.help.members.deactivate.id"))
+
+    invites = parser.add_command("invites", "cli.help.invites")
+    invites.add_commands("invites_command")
+    invites.add_command("list", "cli.help.invites.list")
+    revoke = invites.add_command("revoke", "cli.help.invites.revoke")
     revoke.add_argument(
-        "handle", metavar="CODE-PREFIX", help="the invite's handle, as list shows it"
+        "handle", metavar=say("cli.args.handle"), help=say("cli.help.invites.revoke.handle")
     )
 
-    invite = commands.add_parser("invite", help="print a single-use invite link")
-    invite.add_argument("--unit", required=True, help="code of the unit the invitee joins")
-    invite.add_argument("--role", required=True, choices=[role.value for role in Role])
-    invite.add_argument("--expires-in", default="7d", help="e.g. 30m, 12h, 7d, 2w (default 7d)")
-
-    export = commands.add_parser("export", help="write submitted reports to a CSV file")
-    export.add_argument("--out", required=True, type=Path)
-    export.add_argument("--from", dest="first_day", metavar="DD/MM/YYYY", help="or YYYY-MM-DD")
-    export.add_argument("--to", dest="last_day", metavar="DD/MM/YYYY", help="or YYYY-MM-DD")
-
-    deadlines = commands.add_parser("deadlines", help="set when reports are due")
-    deadline_commands = deadlines.add_subparsers(dest="deadlines_command", required=True)
-    add = deadline_commands.add_parser("add", help="add a rule; prints its number")
-    add.add_argument("--unit", required=True, help="the rule covers this unit and all below it")
-    add.add_argument("--kind", required=True, help="any, incident or activity")
-    add.add_argument("--period", required=True, help="daily, weekly or monthly")
-    add.add_argument("--due", required=True, help="local time HH:MM")
-    add.add_argument("--weekday", help="weekly: mon..sun")
-    add.add_argument("--day", help="monthly: 1-28")
-    add.add_argument("--count", default="1", help="reports that meet it (default 1)")
-    add.add_argument("--remind", default="", help="before the due time, e.g. 24h,2h,30m")
-    deadline_commands.add_parser("list", help="the rules in force")
-    remove = deadline_commands.add_parser("remove", help="take a rule out of force")
-    remove.add_argument("number", help="the rule's number, as list shows it")
-
-    holidays = commands.add_parser("holidays", help="the public holidays deadlines skip")
-    holidays_commands = holidays.add_subparsers(dest="holidays_command", required=True)
-    holidays_import = holidays_commands.add_parser(
-        "import", help="replace the holidays of the years a CSV file covers"
+    invite = parser.add_command("invite", "cli.help.invite")
+    invite.add_argument("--unit", required=True, metavar=code, help=say("cli.help.invite.unit"))
+    invite.add_argument(
+        "--role",
+        required=True,
+        choices=[role.value for role in Role],
+        help=say(
+            "cli.help.invite.role",
+            roles=", ".join(f"{role.value} ({say(f'role.{role.value}')})" for role in Role),
+        ),
     )
-    holidays_import.add_argument("file", type=Path, help="CSV with header date,name")
-    holidays_list = holidays_commands.add_parser("list", help="print the holidays")
-    holidays_list.add_argument("--year", type=int, metavar="YYYY")
+    invite.add_argument(
+        "--expires-in",
+        default="7d",
+        metavar=say("cli.args.duration"),
+        help=say("cli.help.invite.expires_in"),
+    )
 
-    audit = commands.add_parser("audit", help="print a report's history, one event a line")
-    audit.add_argument("--report", required=True, help="the report's number")
+    export = parser.add_command("export", "cli.help.export")
+    export.add_argument(
+        "--out", required=True, type=Path, metavar=file, help=say("cli.help.export.out")
+    )
+    day = say("cli.args.date")
+    export.add_argument("--from", dest="first_day", metavar=day, help=say("cli.help.export.from"))
+    export.add_argument("--to", dest="last_day", metavar=day, help=say("cli.help.export.to"))
+
+    deadlines = parser.add_command("deadlines", "cli.help.deadlines")
+    deadlines.add_commands("deadlines_command")
+    add = deadlines.add_command("add", "cli.help.deadlines.add")
+    add.add_argument("--unit", required=True, metavar=code, help=say("cli.help.deadlines.add.unit"))
+    for option, metavar, help_key in (
+        ("--kind", "cli.args.kind", "cli.help.deadlines.add.kind"),
+        ("--period", "cli.args.period", "cli.help.deadlines.add.period"),
+        ("--due", "cli.args.time", "cli.help.deadlines.add.due"),
+    ):
+        add.add_argument(option, required=True, metavar=say(metavar), help=say(help_key))
+    for option, metavar, help_key in (
+        ("--weekday", "cli.args.weekday", "cli.help.deadlines.add.weekday"),
+        ("--day", "cli.args.day", "cli.help.deadlines.add.day"),
+    ):
+        add.add_argument(option, metavar=say(metavar), help=say(help_key))
+    add.add_argument(
+        "--count", default="1", metavar=number, help=say("cli.help.deadlines.add.count")
+    )
+    add.add_argument(
+        "--remind",
+        default="",
+        metavar=say("cli.args.remind"),
+        help=say("cli.help.deadlines.add.remind"),
+    )
+    deadlines.add_command("list", "cli.help.deadlines.list")
+    remove = deadlines.add_command("remove", "cli.help.deadlines.remove")
+    remove.add_argument("number", metavar=number, help=say("cli.help.deadlines.remove.number"))
+
+    holidays = parser.add_command("holidays", "cli.help.holidays")
+    holidays.add_commands("holidays_command")
+    holidays_import = holidays.add_command("import", "cli.help.holidays.import")
+    holidays_import.add_argument(
+        "file", type=Path, metavar=file, help=say("cli.help.holidays.import.file")
+    )
+    holidays_list = holidays.add_command("list", "cli.help.holidays.list")
+    holidays_list.add_argument(
+        "--year", type=int, metavar=say("cli.args.year"), help=say("cli.help.holidays.list.year")
+    )
+
+    audit = parser.add_command("audit", "cli.help.audit")
+    audit.add_argument("--report", required=True, metavar=number, help=say("cli.help.audit.report"))
     return parser
 
 
@@ -144,23 +287,38 @@ def main(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
-    """Parse the command line and run one command; returns the exit status."""
+    """Parse the command line and run one command; returns the exit status.
+
+    Every word reaches the administrator in the deployment's language: argparse's
+    usage errors and help, a bad setting, a file or a database that cannot be used.
+    """
     # Everything the bot and its commands create (the database folder, the database and
     # its -wal and -shm, CSV exports) holds members' names, Telegram ids, report texts
     # and positions: readable by its owner only, whatever umask the shell or the
     # service manager gave. Restored on return for callers in the same process (tests).
     previous_umask = os.umask(0o077)
     try:
-        args = _parser().parse_args(argv)
+        lang = _language(environ, env_file)
+        translator = Translator.load(lang)
+        try:
+            args = _parser(partial(translator.plain, lang)).parse_args(argv)
+        except ShowHelp as shown:
+            print(shown.text, end="", file=out)
+            return 0
+        except UsageError as error:
+            print(_usage_message(error, translator, lang), file=err)
+            return 2
         # The one clock, for every timestamp a command writes (tests hand in their own).
         args.clock = clock or SystemClock()
         command = args.command or "run"
         try:
             settings = load_settings(environ, env_file, require_token=command in ("run", "invite"))
         except SettingsError as error:
-            print(f"error: {error}", file=err)
+            print(translator.plain(lang, error.key, **error.values), file=err)
             return 2
-        translator = Translator.load(settings.language)
+        except OSError as error:  # only the .env file is read
+            print(_cannot_read(translator, lang, env_file or Path(".env"), error), file=err)
+            return 2
         if command == "run":
             return run_bot(settings, err)
         runner = {
@@ -178,21 +336,157 @@ def main(
         except DatabaseUnusable as error:
             print(_unusable_message(error, settings, translator), file=err)
             return 1
+        except DatabaseUncreatable as error:
+            print(_uncreatable_message(error, settings, translator), file=err)
+            return 1
     finally:
         os.umask(previous_umask)
 
 
+def _language(environ: Mapping[str, str] | None, env_file: Path | None) -> str:
+    """The language to speak before the settings are checked, and to say what is wrong
+    with them: BOT_LANGUAGE read as load_settings reads it (the environment first, unless
+    empty, then the .env file), the default if it cannot be read or is not supported."""
+    environment = os.environ if environ is None else environ
+    chosen = environment.get("BOT_LANGUAGE", "")
+    if not chosen and env_file is not None:
+        try:
+            chosen = read_env_file(env_file).get("BOT_LANGUAGE", "")
+        except (SettingsError, OSError):
+            chosen = ""  # load_settings says what is wrong with the file
+    chosen = chosen.strip()
+    return chosen if chosen in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+
+
+# --- argparse's messages (Lib/argparse.py), read back to be said in the deployment's
+# language. argparse builds them in English from these templates and hands error() only
+# the finished sentence; one it does not know becomes a plain "not the way it is used".
+_ARGUMENT = re.compile(r"argument (?P<argument>.+?): (?P<detail>.+)", re.DOTALL)
+_INVALID_CHOICE = re.compile(r"invalid choice: (?P<value>.+) \(choose from (?P<choices>.*)\)")
+_INVALID_VALUE = re.compile(r"invalid (?P<type>\S+) value: (?P<value>.+)")
+_EXPLICIT = re.compile(r"ignored explicit argument (?P<value>.+)")
+_REQUIRED = re.compile(r"the following arguments are required: (?P<names>.+)")
+_UNRECOGNIZED = re.compile(r"unrecognized arguments: (?P<words>.+)")
+_AMBIGUOUS = re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)")
+
+
+def _unquote(text: str) -> str:
+    """What the administrator typed, from argparse's repr() of it."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+    return value if isinstance(value, str) else text
+
+
+def _listed(text: str) -> str:
+    """argparse's "'a', 'b'" as "a, b"."""
+    return ", ".join(_unquote(part) for part in text.split(", "))
+
+
+def _usage_problem(error: UsageError, t: Translator, lang: str) -> str:
+    """What argparse found wrong, as a sentence in the deployment's language."""
+    message = error.message.strip()
+    commands = error.parser.subcommands
+    command_word = None if commands is None else commands.metavar
+    names = "" if commands is None else ", ".join(commands.choices)
+    if match := _ARGUMENT.fullmatch(message):
+        argument, detail = match["argument"], match["detail"]
+        if found := _INVALID_CHOICE.fullmatch(detail):
+            value = _unquote(found["value"])
+            if argument == command_word:
+                return t.plain(lang, "cli.usage.unknown_command", value=value, choices=names)
+            choices = _listed(found["choices"])
+            return t.plain(
+                lang, "cli.usage.bad_choice", argument=argument, value=value, choices=choices
+            )
+        if detail == "expected one argument":
+            return t.plain(lang, "cli.usage.needs_value", argument=argument)
+        if found := _INVALID_VALUE.fullmatch(detail):
+            key = "cli.usage.not_a_number" if found["type"] == "int" else "cli.usage.bad_value"
+            return t.plain(lang, key, argument=argument, value=_unquote(found["value"]))
+        if found := _EXPLICIT.fullmatch(detail):
+            return t.plain(
+                lang, "cli.usage.no_value", argument=argument, value=_unquote(found["value"])
+            )
+    elif match := _REQUIRED.fullmatch(message):
+        if match["names"] == command_word:
+            return t.plain(lang, "cli.usage.missing_command", choices=names)
+        return t.plain(lang, "cli.usage.missing", names=match["names"])
+    elif match := _UNRECOGNIZED.fullmatch(message):
+        return t.plain(lang, "cli.usage.unrecognized", words=match["words"])
+    elif match := _AMBIGUOUS.fullmatch(message):
+        return t.plain(
+            lang, "cli.usage.ambiguous", option=match["option"], matches=match["matches"]
+        )
+    return t.plain(lang, "cli.usage.other")
+
+
+def _usage_message(error: UsageError, t: Translator, lang: str) -> str:
+    """The problem, how the command is used, and where to read more."""
+    return "\n".join(
+        (
+            _usage_problem(error, t, lang),
+            error.parser.format_usage().rstrip(),
+            t.plain(lang, "cli.usage.help_hint", prog=error.parser.prog),
+        )
+    )
+
+
+class DatabaseUncreatable(Exception):
+    """The database's file or folder cannot be made where BOT_DB_PATH points."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(path, error)
+        self.path = path
+        self.error = error
+
+
 def _unusable_message(error: DatabaseUnusable, settings: Settings, t: Translator) -> str:
     """Why the database cannot be used and what to do, in the deployment's language."""
+    lang = settings.language
     key = UNUSABLE_MESSAGES[error.reason]
-    return t.plain(settings.language, key, path=error.path, error=error.detail)
+    cause = error.__cause__
+    if isinstance(cause, OSError):
+        why = _system_reason(t, lang, cause, writing=True)
+    elif error.reason is Unusable.NOT_A_DATABASE:
+        why = t.plain(lang, "cli.file.directory" if error.path.is_dir() else "cli.db.other_file")
+    elif error.reason is Unusable.READ_ONLY:
+        why = t.plain(lang, "cli.file.write_denied")
+    else:
+        # What SQLite found damaged: for whoever repairs the file, in SQLite's words.
+        why = t.plain(lang, "cli.db.sqlite_says", detail=error.detail)
+    return t.plain(lang, key, path=error.path, error=why)
+
+
+def _uncreatable_message(error: DatabaseUncreatable, settings: Settings, t: Translator) -> str:
+    lang = settings.language
+    why = _system_reason(t, lang, error.error, writing=True)
+    return t.plain(lang, "cli.db_cannot_create", path=error.path, error=why)
+
+
+async def _open_database(path: Path, clock: Clock | None = None) -> Database:
+    """Open (and create if need be) the database: raises ``DatabaseUnusable`` or
+    ``DatabaseUncreatable``, never a bare OSError, when it cannot be used."""
+    db = Database(path, clock)
+    try:
+        await db.open()
+    except OSError as error:
+        raise DatabaseUncreatable(path, error) from error
+    return db
 
 
 async def _check_database(settings: Settings) -> None:
-    """Open the database once and close it: raises ``DatabaseUnusable`` if it cannot be used."""
-    db = Database(settings.db_path)
-    await db.open()
+    """Open the database once and close it: raises if it cannot be used."""
+    db = await _open_database(settings.db_path)
     await db.close()
+
+
+async def _check_telegram(settings: Settings) -> None:
+    """Ask Telegram who the bot is: raises ``InvalidToken`` or ``NetworkError``."""
+    bot = Bot(settings.token, base_url=settings.api_base_url, base_file_url=settings.file_base_url)
+    async with bot:
+        pass
 
 
 def run_bot(settings: Settings, err: TextIO | None = None) -> int:
@@ -201,24 +495,40 @@ def run_bot(settings: Settings, err: TextIO | None = None) -> int:
     from handlers.inbox import ALLOWED_UPDATES
 
     err = err or sys.stderr
+    lang = settings.language
+    translator = Translator.load(lang)
     configure_logging(settings.token)
     # The Application opens the database only once polling has begun, where a refusal
     # would end in a traceback among python-telegram-bot's logs: check it first.
     try:
         asyncio.run(_check_database(settings))
     except DatabaseUnusable as error:
-        print(_unusable_message(error, settings, Translator.load(settings.language)), file=err)
+        print(_unusable_message(error, settings, translator), file=err)
         return 1
-    application = build_application(settings)
+    except DatabaseUncreatable as error:
+        print(_uncreatable_message(error, settings, translator), file=err)
+        return 1
     try:
+        # python-telegram-bot would log a refusal here as a traceback: ask first.
+        asyncio.run(_check_telegram(settings))
+        application = build_application(settings)
         # Only what the bot handles: anything else would only be stored and skipped.
         application.run_polling(allowed_updates=list(ALLOWED_UPDATES))
     except InvalidToken:
         # Its message carries the token itself: say what to do instead.
-        translator = Translator.load(settings.language)
-        print(translator.plain(settings.language, "cli.token_refused"), file=sys.stderr)
+        print(translator.plain(lang, "cli.token_refused"), file=err)
+        return 1
+    except NetworkError as error:
+        # Only at start-up: once polling, python-telegram-bot retries by itself.
+        print(_unreachable(translator, lang, settings, error), file=err)
         return 1
     return 0
+
+
+def _unreachable(t: Translator, lang: str, settings: Settings, error: NetworkError) -> str:
+    """Telegram could not be reached: what to check, not what httpx said."""
+    why = t.plain(lang, "cli.net.timeout" if isinstance(error, TimedOut) else "cli.net.failed")
+    return t.plain(lang, "cli.telegram_unreachable", url=settings.api_base_url, error=why)
 
 
 def _database_exists(settings: Settings, t: Translator, err: TextIO) -> bool:
@@ -230,8 +540,7 @@ def _database_exists(settings: Settings, t: Translator, err: TextIO) -> bool:
 
 
 async def _open(settings: Settings, clock: Clock) -> Database:
-    db = Database(settings.db_path, clock)
-    await db.open()
+    db = await _open_database(settings.db_path, clock)
     await seed_catalogues(db, default_catalogues())
     await seed_holidays(db, default_holidays())
     return db
@@ -245,22 +554,41 @@ async def _existing_units(settings: Settings, clock: Clock) -> list[Unit]:
         await db.close()
 
 
+def _system_reason(t: Translator, lang: str, error: OSError, *, writing: bool) -> str:
+    """Why the system refused a file, in the deployment's language, not the system's."""
+    if isinstance(error, FileNotFoundError):
+        return t.plain(lang, "cli.file.missing")
+    if isinstance(error, IsADirectoryError):
+        return t.plain(lang, "cli.file.directory")
+    if isinstance(error, NotADirectoryError | FileExistsError):
+        # FileExistsError: a folder on the way could not be made, a file has its name.
+        return t.plain(lang, "cli.file.not_a_folder")
+    if isinstance(error, PermissionError):
+        return t.plain(lang, "cli.file.write_denied" if writing else "cli.file.denied")
+    if error.errno == errno.EROFS:
+        return t.plain(lang, "cli.file.read_only_disk")
+    if error.errno == errno.ENOSPC:
+        return t.plain(lang, "cli.file.disk_full")
+    key = "cli.file.other_write" if writing else "cli.file.other"
+    return t.plain(lang, key, number=error.errno or 0)
+
+
 def _cannot_read(t: Translator, lang: str, path: Path, error: OSError) -> str:
     """Why a file cannot be read, in the deployment's language, not the system's."""
-    if isinstance(error, FileNotFoundError):
-        why = t.plain(lang, "cli.file.missing")
-    elif isinstance(error, IsADirectoryError):
-        why = t.plain(lang, "cli.file.directory")
-    elif isinstance(error, PermissionError):
-        why = t.plain(lang, "cli.file.denied")
-    else:
-        why = t.plain(lang, "cli.file.other", number=error.errno or 0)
+    why = _system_reason(t, lang, error, writing=False)
     return t.plain(lang, "cli.cannot_read", path=path, error=why)
+
+
+def _cannot_write(t: Translator, lang: str, path: Path, error: OSError) -> str:
+    why = _system_reason(t, lang, error, writing=True)
+    return t.plain(lang, "cli.cannot_write", path=path, error=why)
 
 
 _DAY_FIRST = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MEMBER_ID = re.compile(r"[1-9][0-9]{0,17}")
+# What SQLite's integers hold, and no more: a longer number is refused, not an overflow.
+_RULE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def parse_day(text: str) -> date | None:
@@ -537,10 +865,7 @@ async def make_invite(
             print(t.plain(lang, "cli.token_refused"), file=err)
             return 1
         except NetworkError as error:
-            print(
-                t.plain(lang, "cli.telegram_unreachable", url=settings.api_base_url, error=error),
-                file=err,
-            )
+            print(_unreachable(t, lang, settings, error), file=err)
             return 1
         code = new_invite_code()
         expires_at = args.clock.now() + lifetime
@@ -591,6 +916,9 @@ async def export_reports(
         catalogues = await all_catalogues(db)
         async with aclosing(iterate_export_rows(db, args.first_day, args.last_day)) as rows:
             count = await write_reports_csv(rows, args.out, t, lang, settings.timezone, catalogues)
+    except OSError as error:  # the file or its folder; the database raises its own
+        print(_cannot_write(t, lang, args.out, error), file=err)
+        return 1
     finally:
         await db.close()
     print(t.plain(lang, "cli.exported", count=count, path=args.out), file=out)
@@ -626,10 +954,10 @@ async def manage_deadlines(
             print(t.plain(lang, "cli.deadline.added", number=number, rule=shown), file=out)
             return 0
         if args.deadlines_command == "remove":
-            if not args.number.isascii() or not args.number.isdigit():
+            if not _RULE_NUMBER.fullmatch(args.number.strip()):
                 print(t.plain(lang, "cli.deadline.bad_number", value=args.number), file=err)
                 return 2
-            if not await remove_rule(db, int(args.number)):
+            if not await remove_rule(db, int(args.number.strip())):
                 print(t.plain(lang, "cli.deadline.unknown", number=args.number), file=err)
                 return 1
             print(t.plain(lang, "cli.deadline.removed", number=args.number), file=out)

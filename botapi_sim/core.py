@@ -213,6 +213,12 @@ class Message:
     def inline_buttons(self) -> list[tuple[str, str]]:
         return _buttons(self.json.get("reply_markup"))
 
+    @property
+    def reply_to(self) -> int | None:
+        """The id of the message this one answers, if it is a reply."""
+        replied = self.json.get("reply_to_message")
+        return int(replied["message_id"]) if replied else None
+
 
 @dataclass
 class _Stored:
@@ -619,7 +625,26 @@ class BotApi:
         markup = self._markup(params)
         content = self._shown(parsed, caption=False)
         self._check_button_data(markup)
+        replied = self._replied(chat_id, params.get("reply_parameters"))
+        if replied is not None:
+            content["reply_to_message"] = replied
         return self._store(chat_id, content, markup).to_json()
+
+    def _replied(self, chat_id: int, parameters: Any) -> dict[str, Any] | None:
+        """The message a reply answers, as Telegram nests it; refused if it is gone,
+        unless the bot said to send without it."""
+        if not parameters:
+            return None
+        if not isinstance(parameters, dict) or not isinstance(parameters.get("message_id"), int):
+            raise _bad_request("can't parse reply parameters JSON object")
+        stored = self._chat(chat_id).messages.get(parameters["message_id"])
+        if stored is None:
+            if parameters.get("allow_sending_without_reply"):
+                return None
+            raise _bad_request("message to be replied not found")
+        replied = stored.to_json()
+        replied.pop("reply_to_message", None)  # Telegram nests one level only
+        return replied
 
     def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         parsed = self._parsed(params, "text", "entities")

@@ -12,16 +12,29 @@ CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 MAX_CODE_LENGTH = 32
 CODE_SHAPE = re.compile(rf"[A-Z0-9_]{{1,{MAX_CODE_LENGTH}}}")
 DEFAULT_FILES = {"incident": "incident_categories.csv", "activity": "activity_types.csv"}
+# A button label that fits half a phone's width: such labels share a row, two by two.
+# A longer one (or a name without a short label) gets a row of its own.
+MAX_SHORT_LABEL = 24
+HEADER = ["code", "vi", "en", "short_vi", "short_en"]
+# Deployment files written before short labels existed: buttons then show the name.
+OLD_HEADER = HEADER[:3]
 
 
 def read_catalogue(kind: str, path: Path) -> list[CatalogueItem]:
-    """Read a code,vi,en CSV into catalogue items, refusing a malformed file."""
+    """Read a code,vi,en[,short_vi,short_en] CSV into catalogue items, refusing a bad file."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        if reader.fieldnames != ["code", "vi", "en"]:
-            raise ValueError(f"{path}: the header must be code,vi,en")
+        if reader.fieldnames not in (HEADER, OLD_HEADER):
+            raise ValueError(f"{path}: the header must be {','.join(HEADER)} (or code,vi,en)")
         items = [
-            CatalogueItem(kind, row["code"].strip(), row["vi"].strip(), row["en"].strip())
+            CatalogueItem(
+                kind,
+                (row["code"] or "").strip(),
+                (row["vi"] or "").strip(),
+                (row["en"] or "").strip(),
+                (row.get("short_vi") or "").strip(),
+                (row.get("short_en") or "").strip(),
+            )
             for row in reader
         ]
     codes = [item.code for item in items]

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from domain import urgent
 from domain.fields import Accept, Keep, Outcome, Reject, Switch
 from domain.forms import SUMMARY_STEP, Field, Form
 from domain.models import Draft
@@ -27,8 +28,22 @@ class Change:
 
 
 def missing_fields(form: Form, data: Mapping[str, Any]) -> list[str]:
-    """Keys of required fields that have no answer yet."""
-    return [f.key for f in form.fields if not f.optional and data.get(f.key) is None]
+    """Keys of required fields that apply to these answers and have no answer yet."""
+    return [f.key for f in form.applicable(data) if not f.optional and data.get(f.key) is None]
+
+
+def _next_to_ask(form: Form, data: Mapping[str, Any], key: str) -> str:
+    """The next field after ``key`` that applies and was never asked, else the summary.
+
+    In a new report that is simply the next field that applies. When a change made from
+    the summary calls for a new field (an activity type that asks how many people were
+    reached), that field is asked and the member goes back to the summary, rather than
+    through every answer already given.
+    """
+    step = form.step_after(key, data)
+    while step != SUMMARY_STEP and step in data:
+        step = form.step_after(step, data)
+    return step
 
 
 def _after(form: Form, data: Mapping[str, Any], step: str) -> str:
@@ -44,17 +59,24 @@ def advance(form: Form, draft: Draft, spec: Field, outcome: Outcome) -> Change |
         return outcome
     if isinstance(outcome, Switch):
         return Change(draft.data, draft.step, outcome.mode, draft.editing)
-    data = {**draft.data, spec.key: encode(spec, outcome.value)}
+    # An answer some other field depended on may leave that field's answer moot: drop it.
+    data = form.without_inapplicable({**draft.data, spec.key: encode(spec, outcome.value)})
     if isinstance(outcome, Keep):
         return Change(data, draft.step, draft.mode, draft.editing)
     assert isinstance(outcome, Accept)
-    step = SUMMARY_STEP if draft.editing else form.step_after(spec.key)
+    if draft.editing:
+        step = SUMMARY_STEP
+    elif urgent.is_urgent_first(data):  # what the alert needs first, then the rest
+        step = urgent.step_after(form, data, spec.key)
+    else:
+        step = _next_to_ask(form, data, spec.key)
     return Change(data, _after(form, data, step))
 
 
 def edit(form: Form, draft: Draft, key: str) -> Change | None:
     """From the summary, go back to one field to change it; None if that is not possible."""
-    if draft.step != SUMMARY_STEP or form.field(key) is None:
+    spec = form.field(key)
+    if draft.step != SUMMARY_STEP or spec is None or not form.applies(spec, draft.data):
         return None
     return Change(draft.data, key, editing=True)
 
@@ -72,6 +94,7 @@ def ready_to_submit(form: Form, draft: Draft) -> Change | None:
 
 def repair(form: Form, draft: Draft) -> Change | None:
     """Put a draft saved by an older version back on a step this form still has."""
-    if draft.step == SUMMARY_STEP or form.field(draft.step) is not None:
+    spec = form.field(draft.step)
+    if draft.step == SUMMARY_STEP or (spec is not None and form.applies(spec, draft.data)):
         return None
     return Change(draft.data, _after(form, draft.data, SUMMARY_STEP))

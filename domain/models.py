@@ -62,9 +62,18 @@ class CatalogueItem:
     code: str
     name_vi: str
     name_en: str
+    # The label on its button; empty in a deployment file without one (then the name).
+    short_vi: str = ""
+    short_en: str = ""
 
     def name(self, language: str) -> str:
+        """The full (legal) name: summaries, alerts, exports and digests."""
         return self.name_en if language == "en" else self.name_vi
+
+    def short(self, language: str) -> str:
+        """The button label: the short label, or the full name where there is none."""
+        label = self.short_en if language == "en" else self.short_vi
+        return label or self.name(language)
 
 
 @dataclass(frozen=True)
@@ -156,3 +165,4 @@ class ExportedReport:
     duration_minutes: int | None
     status: str
     photo_count: int
+    reached: int | None = None  # people reached by an outreach-like activity

@@ -62,7 +62,9 @@ class Payload:
 
     With ``file``, the message is that file and the text its caption. With ``replaces``
     (the outbox key of a message sent before, to the same chat), it is not a new message:
-    that one is edited to this text and these buttons (an alert once acknowledged).
+    that one is edited to this text and these buttons (an alert once acknowledged). With
+    ``reply_to`` (likewise a key), it is sent as a reply to that message when it was sent
+    (what a member adds to an urgent incident, under its alert), else on its own.
     """
 
     text: str
@@ -70,6 +72,7 @@ class Payload:
     attachments: tuple[Attachment, ...] = ()
     file: MadeFile | None = None
     replaces: str | None = None
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ ALERT_EDIT_POLICY = RetryPolicy(
 POLICIES: dict[str, RetryPolicy] = {
     "alert": ALERT_POLICY,
     "alert_edit": ALERT_EDIT_POLICY,
+    # What a member adds to an urgent incident matters as the alert does.
+    "alert_more": ALERT_POLICY,
     "digest": DIGEST_POLICY,
 }
 

@@ -42,7 +42,7 @@ def new_report(form: Form, data: Mapping[str, Any], zone: ZoneInfo) -> NewReport
     answers = decode_answers(form, data)
     if form.kind == "incident":
         occurred = _as(datetime, answers["when"])
-        people = answers["people"]
+        people, action = answers["people"], answers["action"]
         return NewReport(
             kind=form.kind,
             category_code=_as(str, answers["cat"]),
@@ -50,7 +50,8 @@ def new_report(form: Form, data: Mapping[str, Any], zone: ZoneInfo) -> NewReport
             period_date=occurred.astimezone(zone).date(),
             description=_as(str, answers["desc"]),
             people=people if isinstance(people, str) else None,
-            action_taken=_as(str, answers["action"]),
+            # An urgent incident is alerted before the member says what was done.
+            action_taken=action if isinstance(action, str) else None,
             urgent=answers["urgent"] is True,
             photos=_photos(answers["photos"]),
             data=dict(data),
@@ -69,7 +70,8 @@ def new_report(form: Form, data: Mapping[str, Any], zone: ZoneInfo) -> NewReport
             participants=_as(int, answers["count"]),
             duration_minutes=span.minutes,
             photos=_photos(answers["photos"]),
-            data=dict(data),
+            # People reached stays in the answers, and only for a type that asks it.
+            data=form.without_inapplicable(data),
             **place_columns(answers["place"]),
         )
     raise ValueError(f"no report mapping for form {form.kind!r}")

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.alerts import DEFAULT_ESCALATE_AFTER, ESCALATE_AFTER_SHAPE, parse_interval
+from domain.alerts import DEFAULT_ESCALATE_AFTER, parse_interval
 from domain.deadlines import Period
 from domain.digest import DigestSchedule, Thresholds, parse_schedule
 from domain.privacy import DEFAULT_PRIVACY_LEVEL, MAX_PRIVACY_LEVEL
@@ -19,19 +19,35 @@ from domain.review import DEFAULT_EDIT_WINDOW, parse_edit_window
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
 SUPPORTED_LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
 # When each digest is sent, as BOT_DIGEST_DAILY, _WEEKLY and _MONTHLY take them.
 DIGEST_DEFAULTS = {Period.DAILY: "07:00", Period.WEEKLY: "mon 07:30", Period.MONTHLY: "1 08:00"}
-_DIGEST_SHAPES = {
-    Period.DAILY: "HH:MM, such as 07:00",
-    Period.WEEKLY: "a weekday and HH:MM, such as mon 07:30",
-    Period.MONTHLY: "a day of the month (1-28) and HH:MM, such as 1 08:00",
+# The message that says what each digest's setting takes.
+_DIGEST_REFUSALS = {
+    Period.DAILY: "settings.bad_digest_daily",
+    Period.WEEKLY: "settings.bad_digest_weekly",
+    Period.MONTHLY: "settings.bad_digest_monthly",
 }
 _OFF = {"off", "none", "no", "false", "0", "tắt"}
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 
 
 class SettingsError(Exception):
-    """A setting is missing or has a bad value; the message says what to set."""
+    """A setting is missing or has a bad value.
+
+    ``key`` is the message id (presentation/locales) that tells the administrator what
+    to set, in the deployment's language; ``values`` fill its placeholders and always
+    name the variable or the file. ``str()`` is for logs and tests, never a token.
+    """
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{name}={value}" for name, value in self.values.items())
+        return f"{self.key}: {shown}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +89,11 @@ def read_env_file(path: Path) -> dict[str, str]:
     if not path.is_file():
         return values
     # utf-8-sig: Windows Notepad saves a byte-order mark that would hide the first key.
-    for number, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SettingsError("settings.env_not_utf8", path=path) from error
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -82,7 +102,7 @@ def read_env_file(path: Path) -> dict[str, str]:
         key, sep, value = line.partition("=")
         if not sep or not key.strip():
             # The line itself is not repeated: it may be a pasted token.
-            raise SettingsError(f"{path}:{number}: expected KEY=VALUE")
+            raise SettingsError("settings.env_line", path=path, line=number)
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -115,16 +135,10 @@ def load_settings(
 
     token = get("TELEGRAM_BOT_TOKEN")
     if not token and require_token:
-        raise SettingsError(
-            "TELEGRAM_BOT_TOKEN is not set. Talk to @BotFather in Telegram, send /newbot, "
-            "and put the token it gives you in .env as TELEGRAM_BOT_TOKEN=... "
-            "(see .env.example)."
-        )
+        raise SettingsError("settings.token_missing", name="TELEGRAM_BOT_TOKEN")
     if token and not _TOKEN_SHAPE.match(token):
-        raise SettingsError(
-            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then "
-            "letters); copy it again from @BotFather."
-        )
+        # The value itself is never repeated: it may be a real token with a typo.
+        raise SettingsError("settings.token_malformed", name="TELEGRAM_BOT_TOKEN")
 
     # The token is appended to these, so a trailing slash would break every call.
     api_base_url = get("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL).rstrip("/")
@@ -134,7 +148,7 @@ def load_settings(
         ("TELEGRAM_FILE_BASE_URL", file_base_url),
     ):
         if url and not url.startswith(("http://", "https://")):
-            raise SettingsError(f"{name} must start with http:// or https://, got {url!r}.")
+            raise SettingsError("settings.bad_url", name=name, value=url)
     if not file_base_url:
         file_base_url = (
             DEFAULT_FILE_BASE_URL
@@ -148,15 +162,16 @@ def load_settings(
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         # OSError: a tzdata folder name such as "Asia" is not a zone.
         raise SettingsError(
-            f"BOT_TIMEZONE={zone_name!r} is not a known time zone; use a name such as "
-            "Asia/Ho_Chi_Minh."
+            "settings.bad_timezone", name="BOT_TIMEZONE", value=zone_name
         ) from error
 
-    language = get("BOT_LANGUAGE", "vi")
+    language = get("BOT_LANGUAGE", DEFAULT_LANGUAGE)
     if language not in SUPPORTED_LANGUAGES:
         raise SettingsError(
-            f"BOT_LANGUAGE={language!r} is not supported; use one of "
-            f"{', '.join(SUPPORTED_LANGUAGES)}."
+            "settings.bad_language",
+            name="BOT_LANGUAGE",
+            value=language,
+            accepted=", ".join(SUPPORTED_LANGUAGES),
         )
 
     digests = []
@@ -167,16 +182,13 @@ def load_settings(
             continue
         schedule = parse_schedule(period, text)
         if schedule is None:
-            raise SettingsError(
-                f"{name}={text!r} is not a schedule: use {_DIGEST_SHAPES[period]}, "
-                "or leave it empty to turn this digest off."
-            )
+            raise SettingsError(_DIGEST_REFUSALS[period], name=name, value=text)
         digests.append(schedule)
 
     def whole(name: str, default: int, low: int, high: int) -> int:
         text = get(name, str(default))
         if not text.isdigit() or not low <= int(text) <= high:
-            raise SettingsError(f"{name}={text!r} must be a whole number from {low} to {high}.")
+            raise SettingsError("settings.bad_number", name=name, value=text, low=low, high=high)
         return int(text)
 
     thresholds = Thresholds(
@@ -190,18 +202,13 @@ def load_settings(
     window_text = get("BOT_EDIT_WINDOW", "2h")
     edit_window = parse_edit_window(window_text)
     if edit_window is None:
-        raise SettingsError(
-            f"BOT_EDIT_WINDOW={window_text!r} is not a duration: use minutes, hours or days"
-            " such as 90m, 2h or 1d (at most 7d), or 0 so that members never change a sent"
-            " report."
-        )
+        raise SettingsError("settings.bad_edit_window", name="BOT_EDIT_WINDOW", value=window_text)
 
     escalate_text = get("BOT_ESCALATE_AFTER", "15m")
     escalate_after = parse_interval(escalate_text)
     if escalate_after is None:
         raise SettingsError(
-            f"BOT_ESCALATE_AFTER={escalate_text!r} is not a wait: use {ESCALATE_AFTER_SHAPE},"
-            " from 30s to 24h."
+            "settings.bad_escalate_after", name="BOT_ESCALATE_AFTER", value=escalate_text
         )
 
     return Settings(

@@ -19,7 +19,8 @@ from typing import Any
 
 from telegram import Bot
 
-from domain.access import Actor, ReportRef, UnitTree
+from domain import urgent
+from domain.access import Action, Actor, ReportRef, UnitTree
 from domain.alerts import chat_link, escalation_due, may_resolve
 from domain.forms import FORMS
 from domain.models import AlertState, Member, Report, Unit
@@ -36,10 +37,11 @@ from domain.outbox import (
 )
 from domain.privacy import free_text, names_shown_to, people_or_hidden
 from domain.reporting import place_columns
-from domain.routing import alert_recipients, next_escalation
+from domain.routing import alert_recipients, nearest_recipients, next_escalation
 from domain.values import decode_answers
 from handlers.context import BotContext, Services
 from presentation.callbacks import AcknowledgeAlert, ResolveAlert
+from presentation.i18n import Html
 from presentation.render import FormRenderer, local_time
 from storage.alerts import (
     AlertCopy,
@@ -60,6 +62,8 @@ PURPOSE = "alert"
 EDIT_PURPOSE = "alert_edit"
 # The reporter told that their urgent incident was acknowledged, then resolved.
 UPDATE_PURPOSE = "alert_update"
+# What a member adds to an urgent incident after its alert, as a reply to each copy.
+MORE_PURPOSE = "alert_more"
 # How far back the drain looks for urgent reports whose alert reached nobody.
 UNREACHED_LOOKBACK = timedelta(days=1)
 # How far back the escalation job looks for alerts nobody has acknowledged: long enough
@@ -211,13 +215,51 @@ async def reach_the_unreached(services: Services) -> int:
     """Job: urgent reports of the last day whose alert reaches nobody: try again up the tree.
 
     This also catches what a crash between giving up and passing on would lose, and a
-    supervisor or admin who joined after the report: they are told now.
+    supervisor or admin who joined after the report: they are told now. An open alert
+    that only reached a level above the nearest one now staffed (the admins, because the
+    unit had no supervisor yet) goes to that nearer level too, once someone joins it.
     """
     since = services.clock.now() - UNREACHED_LOOKBACK
     passed_on = 0
     for report_id in await unreached_urgent_reports(services.db, since):
         passed_on += await _pass_on(services, report_id)
-    return passed_on
+    return passed_on + await _reach_nearer(services, since)
+
+
+async def _reach_nearer(services: Services, since: datetime) -> int:
+    """Send open alerts to the nearest level up their chain now staffed, when everyone
+    they reached so far is further up (or beside the chain, as admins may be)."""
+    waiting = await open_alerts(services.db, since)
+    if not waiting:
+        return 0
+    tree, overseers = await overseers_and_tree(services.db)
+    queued = 0
+    for alert in waiting:
+        report = await get_report(services.db, alert.report_id)
+        if report is None:
+            continue
+        about = ReportRef(report.member_id, report.unit_code, report.status)
+        nearest = nearest_recipients(tree, about, overseers, Action.RECEIVE_ALERTS)
+        if not nearest:
+            continue
+        chain = (report.unit_code, *tree.ancestors(report.unit_code))
+        reached = [chain.index(code) for code in await reached_units(services.db, report.id)
+                   if code in chain]  # fmt: skip
+        if reached and chain.index(nearest[0].unit_code) >= min(reached):
+            continue
+        tried = set(await alert_recipient_ids(services.db, report.id))
+        recipients = [member for member in nearest if member.id not in tried]
+        reporter = await member_by_id(services.db, report.member_id)
+        unit = await get_unit(services.db, report.unit_code)
+        if not recipients or reporter is None or unit is None:
+            continue
+        log.warning("urgent alert for report %s sent to %d who joined a nearer level",
+                    report.id, len(recipients))  # fmt: skip
+        queued += await enqueue(services.db, alert_items(
+            services, report.id, report.data, reporter, unit, report.submitted_at, recipients,
+            tree=tree,
+        ))  # fmt: skip
+    return queued
 
 
 async def _still_reaching(services: Services, report_id: int) -> bool:
@@ -251,6 +293,75 @@ async def _pass_on(services: Services, report_id: int) -> int:
         tree=tree,
     )  # fmt: skip
     return await enqueue(services.db, items)
+
+
+# --- what a member adds after the alert ----------------------------------------------
+
+
+def follow_up_items(
+    services: Services,
+    report_id: int,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    copies: Sequence[AlertCopy],
+    tree: UnitTree,
+    draft_id: int,
+) -> list[OutboxItem]:
+    """What an urgent incident's follow-up adds, to everyone its alert went to, each as a
+    reply to their copy; nothing if it adds nothing. The new photos and a new pin follow.
+
+    Above BOT_PRIVACY_LEVEL, names and phone numbers are hidden, as in the alert.
+    """
+    form = FORMS["incident"]
+    keys = urgent.added(form, before, after)
+    if not keys:
+        return []
+    attachments: list[Attachment] = []
+    if "place" in keys:
+        place = place_columns(decode_answers(form, after).get("place"))
+        if place.get("latitude") is not None and place.get("longitude") is not None:
+            attachments.append(Location(place["latitude"], place["longitude"]))
+    fresh = urgent.new_photos(before, after)
+    if pictures := tuple(p[0] for p in fresh if (p[2] if len(p) > 2 else "photo") == "photo"):
+        attachments.append(Photos(pictures))
+    attachments.extend(Document(p[0]) for p in fresh if len(p) > 2 and p[2] == "document")
+    level = services.settings.privacy_level
+    items = []
+    for copy in copies:
+        if copy.status == "failed":
+            continue  # never arrived; a later alert to them is made from the report as it is
+        recipient, lang = copy.recipient, copy.recipient.language
+        answers = after
+        if not names_shown_to(tree, recipient.unit_code, level):
+            answers = _without_names(after, services.translator.plain(lang, "privacy.hidden"))
+        text = _follow_up_text(_renderer(services, lang), report_id, answers, keys)
+        items.append(
+            OutboxItem(
+                key=f"{MORE_PURPOSE}:{report_id}:{recipient.id}:{draft_id}",
+                purpose=MORE_PURPOSE,
+                chat_id=recipient.chat_id,
+                payload=Payload(text, attachments=tuple(attachments), reply_to=copy.key),
+                recipient_id=recipient.id,
+                report_id=report_id,
+            )
+        )
+    return items
+
+
+def _follow_up_text(
+    renderer: FormRenderer, report_id: int, data: Mapping[str, Any], keys: Sequence[str]
+) -> Html:
+    """ "➕ Bổ sung cho vụ việc khẩn số 12", then the fields added, one per line."""
+    form = FORMS["incident"]
+    t, lang = renderer.t, renderer.language
+    answers = decode_answers(form, data)
+    lines = [
+        t.html(lang, "summary.line", label=t.html(lang, spec.label),
+               value=renderer.value(spec, answers[spec.key]))
+        for spec in form.fields
+        if spec.key in keys
+    ]  # fmt: skip
+    return t.html(lang, "alert.follow_up", number=report_id, lines=Html("\n".join(lines)))
 
 
 # --- what became of an alert --------------------------------------------------------

@@ -12,6 +12,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotApplication, BotContext, services_of
 from handlers.report.resume import show_where_member_is
+from presentation.i18n import language_for
 from storage.db import Database
 from storage.inbox import close_superseded, set_aside, stalled, superseded, unfinished
 from storage.members import member_by_telegram_id
@@ -51,12 +52,14 @@ async def admit(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is not None and message.text and message.text.startswith("/start"):
         return  # handlers/join.py decides
+    # A stranger is told in their Telegram app's language, if the bot speaks it.
+    language = language_for(user.language_code, context.settings.language)
     if update.callback_query is not None:
         await update.callback_query.answer(
-            context.t.plain(context.language, "access.refused_short"), show_alert=True
+            context.t.plain(language, "access.refused_short"), show_alert=True
         )
     elif message is not None:
-        await message.reply_text(context.t.html(context.language, "access.refused"))
+        await message.reply_text(context.t.html(language, "access.refused"))
     raise ApplicationHandlerStop
 
 

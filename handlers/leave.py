@@ -78,7 +78,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if isinstance(data, LeaveMember):
         buttons = [
             callback_button(
-                t.plain(lang, "leave.button.days", days=days), LeaveDays(target.id, days).pack()
+                t.plain(lang, "leave.button.days", count=days), LeaveDays(target.id, days).pack()
             )
             for days in LEAVE_DAYS
         ]

@@ -11,12 +11,16 @@ from telegram.ext import CommandHandler
 
 from domain.access import OVERSEERS, Action
 from domain.deadlines import skipped, window_of
+from domain.forms import FORMS, Form
+from domain.models import Draft
 from domain.settings import SUPPORTED_LANGUAGES
+from domain.values import decode
 from handlers.context import BotContext, origin_of
 from handlers.guard import permit
 from handlers.own_reports import own_buttons, own_line
 from handlers.report.prompts import reply_keyboard_for
-from presentation.callbacks import ChooseLanguage
+from handlers.report.resume import begin, chat_of, load_draft
+from presentation.callbacks import ChooseLanguage, ContinueDraft, ReplaceDraft, ReplaceWithNothing
 from presentation.i18n import Html
 from presentation.keyboards import callback_button, close_buttons, main_keyboard
 from presentation.render import local_day, local_time
@@ -85,8 +89,14 @@ async def cancel(update: Update, context: BotContext) -> None:
 
 
 async def nothing_to_report(update: Update, context: BotContext) -> None:
-    """Record "nothing to report" for today, once however often it is tapped."""
+    """Record "nothing to report" for today, once however often it is tapped.
+
+    Over an open report, ask first: the day may well have something to report after all.
+    """
     if not await permit(update, context, Action.REPORT):
+        return
+    if (draft := await load_draft(context, chat_of(update))) is not None:
+        await ask_over_open_draft(update, context, draft, NOTHING)
         return
     member = context.registered_member()
     today = context.moment().today
@@ -97,6 +107,83 @@ async def nothing_to_report(update: Update, context: BotContext) -> None:
         context.t.html(member.language, key, day=local_day(today), number=number),
         reply_markup=reply_keyboard_for(context),
     )
+
+
+# --- a menu button over an open report ------------------------------------------------
+# Starting another report, or recording "nothing new", while a report is open asks first,
+# in one message: go on with that report, or discard it and do what the button does.
+# Read-only buttons and commands (/my, /help, /language…) never touch the open report.
+
+NOTHING = "nothing"  # the new thing is recording "nothing new" for today, not a report
+_OPEN_KIND = {"incident": "draft.open.incident", "activity": "draft.open.activity"}
+_THEN = {
+    "urgent": "draft.then.urgent",
+    "incident": "draft.then.incident",
+    "activity": "draft.then.activity",
+    NOTHING: "draft.then.nothing",
+}
+_DISCARD_FOR = {
+    "urgent": "draft.discard_for.urgent",
+    "incident": "draft.discard_for.incident",
+    "activity": "draft.discard_for.activity",
+    NOTHING: "draft.discard_for.nothing",
+}
+
+
+async def start_incident(update: Update, context: BotContext) -> None:
+    """/incident and its menu button."""
+    await start_report(update, context, FORMS["incident"])
+
+
+async def start_activity(update: Update, context: BotContext) -> None:
+    """/activity and its menu button."""
+    await start_report(update, context, FORMS["activity"])
+
+
+async def start_report(update: Update, context: BotContext, form: Form) -> None:
+    """Begin a report of this form, or resume the open one of the same kind; over any other
+    open report (a reopened sent report included), ask first."""
+    if not await permit(update, context, Action.REPORT):
+        return
+    draft = await load_draft(context, chat_of(update))
+    if draft is not None and (draft.kind != form.kind or draft.report_id is not None):
+        await ask_over_open_draft(update, context, draft, form.kind)
+        return
+    await begin(update, context, form)
+
+
+async def ask_over_open_draft(update: Update, context: BotContext, draft: Draft, then: str) -> None:
+    """Ask whether to go on with the open draft or discard it and do ``then`` (a report
+    kind, or NOTHING). The draft is left as it is until a button says otherwise."""
+    t, lang = context.t, context.registered_member().language
+    next_thing = t.html(lang, _THEN.get(then, "draft.then.report"))
+    if draft.report_id is not None:  # a sent report reopened: only the changes would go
+        text = t.html(lang, "draft.open_edit_ask", number=draft.report_id, then=next_thing)
+        go_on = t.plain(lang, "draft.continue_edit")
+    else:
+        text = t.html(lang, "draft.open_ask", what=_open_report(context, draft), then=next_thing)
+        go_on = t.plain(lang, "draft.continue")
+    replace = ReplaceWithNothing(draft.id) if then == NOTHING else ReplaceDraft(draft.id, then)
+    buttons = [
+        [callback_button(go_on, ContinueDraft(draft.id).pack())],
+        [callback_button(t.plain(lang, _DISCARD_FOR.get(then, "draft.replace")), replace.pack())],
+    ]
+    await context.bot.send_message(
+        chat_of(update), text, reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+def _open_report(context: BotContext, draft: Draft) -> Html:
+    """The open report in a few words: "một vụ việc (Trộm cắp tài sản)"."""
+    t, lang = context.t, context.registered_member().language
+    form = FORMS[draft.kind]
+    key = _OPEN_KIND.get(draft.kind)
+    what = t.html(lang, key) if key is not None else t.html(lang, form.title)
+    first = form.fields[0]
+    value = decode(first, draft.data.get(first.key))
+    if value is None:
+        return what
+    return Html(f"{what} ({context.renderer().value(first, value)})")
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

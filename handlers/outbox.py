@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import replace
 from datetime import timedelta
 
-from telegram import Bot, InputFile, InputMediaPhoto, Message
+from telegram import Bot, InputFile, InputMediaPhoto, Message, ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from domain.clock import Clock
@@ -291,6 +291,8 @@ class OutboxSender:
                 await mark_failed(self.db, row.id, "the message it edits was not sent", None)
                 log.info("outbox %s (%s): the message it edits was not sent", row.id, item.key)
                 return False
+        # A reply to a message not sent (yet, or ever) goes on its own: it says what it is.
+        answering = await sent_message_id(self.db, payload.reply_to) if payload.reply_to else None
         content = None
         if payload.file is not None:
             content = await made_file(self.db, payload.file.file_id)
@@ -306,7 +308,7 @@ class OutboxSender:
             # Killed mid-send, it may have arrived: at start-up it is not sent again.
             await mark_attempting(self.db, row.id)
         try:
-            message_id = await self._deliver(bot, item.chat_id, payload, content, edited)
+            message_id = await self._deliver(bot, item.chat_id, payload, content, edited, answering)
         except TelegramError as error:
             if isinstance(error, Forbidden):
                 blocked.add(item.chat_id)
@@ -319,7 +321,13 @@ class OutboxSender:
         return True
 
     async def _deliver(
-        self, bot: Bot, chat_id: int, payload: Payload, content: bytes | None, edited: int | None
+        self,
+        bot: Bot,
+        chat_id: int,
+        payload: Payload,
+        content: bytes | None,
+        edited: int | None,
+        answering: int | None = None,
     ) -> int:
         """Send the message, or make the edit; returns the message's id.
 
@@ -327,7 +335,7 @@ class OutboxSender:
         is left out and the message sent at once without it: the message matters more.
         """
         try:
-            return await self._send_message(bot, chat_id, payload, content, edited)
+            return await self._send_message(bot, chat_id, payload, content, edited, answering)
         except BadRequest as error:
             # python-telegram-bot drops "Bad Request: " and capitalises what is left.
             said = str(error).lower()
@@ -338,11 +346,16 @@ class OutboxSender:
             log.warning("chat %s: a link to a user was refused (%s); sent without it", chat_id,
                         error)  # fmt: skip
             return await self._send_message(bot, chat_id, _without_user_links(payload), content,
-                                            edited)  # fmt: skip
+                                            edited, answering)  # fmt: skip
 
     @staticmethod
     async def _send_message(
-        bot: Bot, chat_id: int, payload: Payload, content: bytes | None, edited: int | None
+        bot: Bot,
+        chat_id: int,
+        payload: Payload,
+        content: bytes | None,
+        edited: int | None,
+        answering: int | None = None,
     ) -> int:
         markup = inline_markup(payload.buttons)
         if edited is not None:
@@ -351,7 +364,16 @@ class OutboxSender:
             )
             return edited
         if payload.file is None or content is None:
-            return (await bot.send_message(chat_id, payload.text, reply_markup=markup)).message_id
+            # The message replied to may have been deleted since: then it goes on its own.
+            reply = (
+                ReplyParameters(answering, allow_sending_without_reply=True)
+                if answering is not None
+                else None
+            )
+            sent_text = await bot.send_message(
+                chat_id, payload.text, reply_markup=markup, reply_parameters=reply
+            )
+            return sent_text.message_id
         upload = InputFile(content, filename=payload.file.filename)
         sent: Message
         if payload.file.photo:

@@ -11,12 +11,16 @@ report's state is checked again in the transaction that makes the change.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from domain.access import Action, ReportRef
+from domain.catalogue import MAX_SHORT_LABEL
+from domain.forms import ACTIVITY
 from domain.models import Report
 from domain.review import OwnChange, OwnReport, own_change
+from domain.values import Duration, decode
 from handlers.context import BotContext, origin_of
 from handlers.guard import permit
 from handlers.report.prompts import send_prompt
@@ -24,7 +28,7 @@ from handlers.reports_list import show
 from presentation.callbacks import EditOwnReport, WithdrawOwnReport, WithdrawStep, unpack
 from presentation.i18n import Html
 from presentation.keyboards import callback_button, close_buttons
-from presentation.render import FormRenderer, local_day
+from presentation.render import FormRenderer
 from storage.reports import get_report
 from storage.review import (
     OwnOutcome,
@@ -34,18 +38,83 @@ from storage.review import (
     withdraw_report,
 )
 
+# Punctuation that would dangle before the "…" of a shortened label.
+_TRAILING = " ,;:.-–/"
+
+
+def cut_at_word(text: str, limit: int = MAX_SHORT_LABEL) -> str:
+    """The text if it fits in ``limit`` characters, else its first words and "…".
+
+    Never cuts a word: a first word longer than the limit is kept whole.
+    """
+    if len(text) <= limit:
+        return text
+    room = limit - 1  # the "…" takes one
+    boundary = text.rfind(" ", 0, room + 1)
+    if boundary <= 0:
+        first = text.split(" ", 1)[0]
+        return first if first == text else first.rstrip(_TRAILING) + "…"
+    return text[:boundary].rstrip(_TRAILING) + "…"
+
+
+def _label(renderer: FormRenderer, report: Report) -> str:
+    """The report's category or activity type as a button calls it, whole words only."""
+    items = renderer.catalogues.get(report.kind, ())
+    item = next((i for i in items if i.code == report.category_code), None)
+    label = item.short(renderer.language) if item else (report.category_code or "")
+    return cut_at_word(label)
+
+
+def _activity_start(report: Report) -> time | None:
+    """When the activity began, if the member gave a time span; None for only a duration."""
+    span = ACTIVITY.field("span")
+    assert span is not None
+    duration = decode(span, report.data.get("span"))
+    if isinstance(duration, Duration) and duration.span:
+        return time.fromisoformat(duration.span[:5])
+    return None
+
 
 def own_line(renderer: FormRenderer, report: Report) -> Html:
-    """One line of /my, with the report's real status for every kind."""
-    if report.kind != "nothing":
-        return renderer.report_line(report)
+    """One compact line of /my, e.g. "#5 · Tuần tra · 28/11 · 2 giờ · 3 người · ⏳ …".
+
+    A time of day only where the member gave one: an activity reported with a day and a
+    duration has a date and nothing more.
+    """
     t, lang = renderer.t, renderer.language
+    if report.kind == "nothing":
+        return t.html(
+            lang,
+            "own.line_nothing",
+            number=report.id,
+            day=f"{report.period_date:%d/%m}",
+            status=t.html(lang, f"status.{report.status.value}"),
+        )
+    status = t.html(lang, f"own.status.{report.status.value}")
+    if report.kind == ACTIVITY.kind:
+        start = _activity_start(report)
+        return t.html(
+            lang,
+            "own.line_activity",
+            number=report.id,
+            label=_label(renderer, report),
+            when=(
+                f"{start:%H:%M} {report.period_date:%d/%m}"
+                if start is not None
+                else f"{report.period_date:%d/%m}"
+            ),
+            duration=renderer.duration(report.duration_minutes or 0),
+            people=t.html(lang, "value.count", count=report.participants or 0),
+            status=status,
+        )
     return t.html(
         lang,
-        "own.line_nothing",
+        "own.line_incident",
         number=report.id,
-        day=local_day(report.period_date),
-        status=t.html(lang, f"status.{report.status.value}"),
+        urgent=t.html(lang, "my.urgent_mark") if report.urgent else "",
+        label=_label(renderer, report),
+        when=f"{report.occurred_at.astimezone(renderer.zone):%H:%M %d/%m}",
+        status=status,
     )
 
 

@@ -449,3 +449,27 @@ class WithdrawOwnReport(CallbackData, prefix="ow"):
 def unpack(data: object) -> CallbackData | None:
     """Read any of the bot's callback data; None for anything it did not make."""
     return REGISTRY.unpack(data)
+
+
+# --- no surprises while a report is open (handlers/menu.py, handlers/report/answers.py).
+# Each names the draft it was shown for, so the report flow's handler checks it is still
+# the open one: a second tap after the draft is gone does nothing. ----------------------
+
+
+class ReplaceWithNothing(CallbackData, prefix="rnn"):
+    """Discard the open draft (or a reopened report's changes), then record "nothing new"
+    for today, as the menu button tapped over the open report would have."""
+
+    draft: int
+
+
+class ConfirmDiscard(CallbackData, prefix="rxc"):
+    """The summary's "🗑 Hủy", confirmed: throw the draft away."""
+
+    draft: int
+
+
+class BackToDraft(CallbackData, prefix="rxb"):
+    """The summary's "🗑 Hủy", thought better of: show the summary again."""
+
+    draft: int

@@ -215,14 +215,14 @@ class DigestText:
         parts += self._section(
             self._h(
                 "digest.hot_spots",
-                days=digest.thresholds.hot_spot_days,
+                period=self._h("digest.days", count=digest.thresholds.hot_spot_days),
                 count=digest.thresholds.hot_spot_count,
             ),
             [self._hot_spot(spot) for spot in digest.hot_spots],
             limit,
         )
         parts += self._section(
-            self._h("digest.silent", days=digest.thresholds.silent_days),
+            self._h("digest.silent", count=digest.thresholds.silent_days),
             [
                 self._h(
                     "digest.silent_line",

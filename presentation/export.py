@@ -17,9 +17,18 @@ from presentation.render import catalogue_name
 COLUMNS = (
     "id", "kind", "category_code", "category", "unit_code", "unit", "reporter",
     "occurred_at", "period_date", "submitted_at", "location", "description", "people",
-    "action_taken", "participants", "duration_minutes", "photos", "urgent", "status",
+    "action_taken", "participants", "reached", "duration_minutes", "photos", "urgent",
+    "status",
 )  # fmt: skip
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def people_reached(row: ExportedReport) -> int | None:
+    """How many people an outreach-like activity reached, apart from its participants.
+
+    Read from the report's answers (domain/forms.py, ``reached``) by storage/export.py.
+    """
+    return row.reached
 
 
 def neutralise_formula(value: str) -> str:
@@ -104,6 +113,7 @@ class ExportFormat:
             row.people or "",
             t.plain(lang, f"incident.action.{row.action_taken}") if row.action_taken else "",
             row.participants if row.participants is not None else "",
+            "" if (reached := people_reached(row)) is None else reached,
             row.duration_minutes if row.duration_minutes is not None else "",
             row.photo_count,
             t.plain(lang, "export.yes" if row.urgent else "export.no"),

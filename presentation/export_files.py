@@ -25,7 +25,7 @@ import xlsxwriter
 from domain.forms import FORMS
 from domain.models import ExportedReport
 from domain.privacy import free_text, name_or_hidden, people_or_hidden
-from presentation.export import COLUMNS, ExportFormat, neutralise_formula
+from presentation.export import COLUMNS, ExportFormat, neutralise_formula, people_reached
 
 # The commune or ward comes right after the unit.
 _COMMUNE_AT = COLUMNS.index("unit") + 1
@@ -189,6 +189,7 @@ class XlsxReportFile:
             row.people or "",
             t.plain(lang, f"incident.action.{row.action_taken}") if row.action_taken else "",
             row.participants,
+            people_reached(row),
             row.duration_minutes,
             row.photo_count,
             t.plain(lang, "export.yes" if row.urgent else "export.no"),

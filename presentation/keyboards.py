@@ -21,6 +21,7 @@ from presentation.i18n import Translator
 # Telegram refuses callback data longer than this many bytes.
 CALLBACK_DATA_LIMIT = 64
 
+MENU_URGENT = "menu.urgent"  # 🆘 Báo khẩn: alerted after three answers (domain/urgent.py)
 MENU_INCIDENT = "menu.incident"
 MENU_ACTIVITY = "menu.activity"
 MENU_NOTHING = "menu.nothing"
@@ -36,7 +37,7 @@ MENU_INVITE = "menu.invite"
 MENU_TEAM_REPORTS = "menu.team_reports"
 MENU_TEAM_MEMBERS = "menu.team_members"
 MENU_BUTTONS = (
-    MENU_INCIDENT, MENU_ACTIVITY, MENU_NOTHING, MENU_MY, MENU_REPORTS, MENU_OVERDUE,
+    MENU_URGENT, MENU_INCIDENT, MENU_ACTIVITY, MENU_NOTHING, MENU_MY, MENU_REPORTS, MENU_OVERDUE,
     MENU_DIGEST, MENU_EXPORT, MENU_MEMBERS, MENU_INVITE, MENU_TEAM_REPORTS, MENU_TEAM_MEMBERS,
 )  # fmt: skip
 # The command each shortcut button runs.
@@ -50,7 +51,8 @@ COMMAND_BUTTONS = {
     MENU_TEAM_MEMBERS: "members",
     MENU_INVITE: "invite",
 }
-_MEMBER_ROWS = ((MENU_INCIDENT, MENU_ACTIVITY), (MENU_NOTHING, MENU_MY))
+# Urgent first, alone on the top row: the button a member must find without looking.
+_MEMBER_ROWS = ((MENU_URGENT,), (MENU_INCIDENT, MENU_ACTIVITY), (MENU_NOTHING, MENU_MY))
 # A team leader reports like a member and looks after one team: its reports and people.
 _LEADER_ROWS = (*_MEMBER_ROWS, (MENU_TEAM_REPORTS, MENU_TEAM_MEMBERS))
 # A supervisor or admin oversees: what came in, who is late, the sums, the files, the
@@ -60,7 +62,7 @@ _OVERSEER_ROWS = (
     (MENU_REPORTS, MENU_OVERDUE),
     (MENU_DIGEST, MENU_EXPORT),
     (MENU_MEMBERS, MENU_INVITE),
-    (MENU_INCIDENT,),
+    (MENU_URGENT, MENU_INCIDENT),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,6 +29,11 @@ def shorten(text: str, limit: int = SHORT_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def map_url(pin: Pin) -> str:
+    """A link that opens the pin in the phone's map app (Google Maps, or the browser)."""
+    return f"https://maps.google.com/?q={pin.latitude:.6f},{pin.longitude:.6f}"
+
+
 def catalogue_name(items: Sequence[CatalogueItem], code: str | None, language: str) -> str:
     item = next((i for i in items if i.code == code), None)
     return item.name(language) if item else (code or "")
@@ -52,10 +58,16 @@ class FormRenderer:
         """One answer as HTML; user text is escaped by the translator."""
         t, lang = self.t, self.language
         match value:
+            case None if spec.kind is FieldKind.TEXT:
+                # A skipped free-text answer (who was involved): not known yet, not "none".
+                return t.html(lang, "value.unknown")
             case None | ():
                 return t.html(lang, "value.none")
             case bool() if spec.kind is FieldKind.YESNO:
-                return t.html(lang, spec.options[0 if value else 1].label)
+                # The buttons answer the question ("Không khẩn cấp"); the summary names
+                # the level ("Mức độ: Bình thường").
+                level = spec.options[0 if value else 1].value
+                return t.html(lang, f"value.{spec.key}.{level}")
             case str() if spec.catalogue:
                 name = catalogue_name(self.catalogues.get(spec.catalogue, ()), value, lang)
                 return t.html(lang, "value.text", text=name)
@@ -95,34 +107,53 @@ class FormRenderer:
         match value:
             case Address(text):
                 return t.html(lang, "value.text", text=text)
-            case Pin(latitude, longitude, title) if title:
+            case Pin(title=title) if title:
                 # A venue: its name says more than its coordinates, and it is what the
                 # report stores as the address.
-                return t.html(lang, "value.text", text=title)
-            case Pin(latitude, longitude):
-                return t.html(lang, "value.location", lat=f"{latitude:.5f}", lon=f"{longitude:.5f}")
+                return t.html(lang, "value.venue", title=title)
+            case Pin():
+                # Coordinates mean nothing to a reader; the pin itself comes as a map.
+                return t.html(lang, "value.location")
         return t.html(lang, "value.place_unknown")
 
-    def lines(self, form: Form, data: Mapping[str, Any]) -> Html:
-        """Every field of the form with its answer, one per line."""
+    def place_link(self, pin: Pin) -> Html:
+        """A pin as a link to the map, for a supervisor who must get there."""
+        url = Html(html.escape(map_url(pin), quote=True))
+        if pin.title:
+            return self.t.html(self.language, "alert.venue_link", title=pin.title, url=url)
+        return self.t.html(self.language, "alert.location_link", url=url)
+
+    def lines(self, form: Form, data: Mapping[str, Any], *, map_links: bool = False) -> Html:
+        """Every field of the form with its answer, one per line.
+
+        ``map_links``: a pin is a link that opens the map (the alert), not just its name.
+        """
         answers = decode_answers(form, data)
+
+        def shown(spec: Field) -> Html:
+            answer = answers[spec.key]
+            if map_links and isinstance(answer, Pin):
+                return self.place_link(answer)
+            return self.value(spec, answer)
+
         return Html(
             "\n".join(
                 self.t.html(
                     self.language,
                     "summary.line",
                     label=self.t.html(self.language, spec.label),
-                    value=self.value(spec, answers[spec.key]),
+                    value=shown(spec),
                 )
-                for spec in form.fields
+                for spec in form.applicable(data)
             )
         )
 
-    def summary(self, form: Form, data: Mapping[str, Any]) -> Html:
-        """The screen a member checks before submitting."""
+    def summary(self, form: Form, data: Mapping[str, Any], key: str = "summary.body") -> Html:
+        """The screen a member checks before submitting (``key``: its wording, with a
+        {title} and the {lines}); "summary.sent" is the report as it was sent."""
         return self.t.html(
             self.language,
-            "summary.body",
+            key,
             title=self.t.html(self.language, form.title),
             lines=self.lines(form, data),
         )
@@ -147,7 +178,7 @@ class FormRenderer:
             "alert.urgent",
             number=number,
             title=self.t.html(self.language, form.title),
-            lines=self.lines(form, data),
+            lines=self.lines(form, data, map_links=True),
             reporter=reporter.full_name,
             unit=unit.name,
             submitted=local_time(submitted, self.zone),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from domain.flow import Change
 from domain.models import Draft
@@ -41,21 +43,28 @@ async def draft_for(db: Database, member_id: int) -> Draft | None:
 
 
 async def start_draft(
-    db: Database, member_id: int, kind: str, first_step: str, origin: Origin | None
+    db: Database,
+    member_id: int,
+    kind: str,
+    first_step: str,
+    origin: Origin | None,
+    data: Mapping[str, Any] | None = None,
 ) -> Draft | None:
-    """Replace the member's new-report draft with a fresh one; None if the update is a replay."""
+    """Replace the member's new-report draft with a fresh one, with ``data`` answered
+    already if given; None if the update is a replay."""
 
     def start(tx: Tx) -> Draft | None:
         if not claim_update(tx, origin):
             return None
         now = tx.now.isoformat()
         tx.execute("DELETE FROM drafts WHERE member_id = ? AND report_id IS NULL", (member_id,))
+        answers = dict(data or {})
         cursor = tx.execute(
-            "INSERT INTO drafts (member_id, kind, step, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (member_id, kind, first_step, now, now),
+            "INSERT INTO drafts (member_id, kind, step, data, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (member_id, kind, first_step, json.dumps(answers, ensure_ascii=False), now, now),
         )
-        return Draft(cursor.lastrowid or 0, member_id, kind, first_step, "", False, {})
+        return Draft(cursor.lastrowid or 0, member_id, kind, first_step, "", False, answers)
 
     return await db.write(start)
 

@@ -13,7 +13,8 @@ from storage.db import Database
 PAGE_SIZE = 500
 
 # Only what the CSV shows: the data column (the answers kept whole, as JSON) is most of
-# a row's size and all of its decoding time, and the export never needs it.
+# a row's size and all of its decoding time; only an activity's is read, for its people
+# reached.
 # The photo count is a correlated subquery on report_photos' primary key, so it is one
 # index lookup per row inside the same statement; a grouped join would count the
 # photos of every report after the page, on every page.
@@ -22,6 +23,8 @@ _PAGE = (
     " r.category_code, r.occurred_at, r.period_date, r.submitted_at, r.latitude, r.longitude,"
     " r.address, r.description, r.people, r.action_taken, r.urgent, r.participants,"
     " r.duration_minutes, r.status,"
+    # Only an activity's answers are read, for the people it reached: one small JSON each.
+    " CASE WHEN r.kind = 'activity' THEN json_extract(r.data, '$.reached') END AS reached,"
     " (SELECT count(*) FROM report_photos p WHERE p.report_id = r.id) AS photo_count"
     " FROM reports r JOIN members m ON m.id = r.member_id JOIN units u ON u.code = r.unit_code"
     " WHERE r.id > :after AND r.id <= :newest"
@@ -55,6 +58,7 @@ def _exported(row: sqlite3.Row) -> ExportedReport:
         duration_minutes=row["duration_minutes"],
         status=row["status"],
         photo_count=row["photo_count"],
+        reached=row["reached"],
     )
 
 

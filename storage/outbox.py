@@ -60,6 +60,8 @@ def encode_payload(payload: Payload) -> str:
         encoded["file"] = {"id": made.file_id, "name": made.filename, "photo": made.photo}
     if payload.replaces is not None:
         encoded["replaces"] = payload.replaces
+    if payload.reply_to is not None:
+        encoded["reply_to"] = payload.reply_to
     return json.dumps(encoded, ensure_ascii=False)
 
 
@@ -84,7 +86,10 @@ def decode_payload(raw: str) -> Payload | None:
     )
     made = data.get("file")
     file = MadeFile(made["id"], made["name"], made["photo"]) if made else None
-    return Payload(data["text"], buttons, tuple(attachments), file, data.get("replaces"))
+    return Payload(
+        data["text"], buttons, tuple(attachments), file, data.get("replaces"),
+        data.get("reply_to"),
+    )  # fmt: skip
 
 
 def enqueue_in(tx: Tx, items: Sequence[OutboxItem]) -> int:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 
 from domain.models import AlertState, Member, NewReport, Photo, Report, ReportStatus
 from domain.outbox import OutboxItem
@@ -84,11 +85,14 @@ async def submit_draft(
     report: NewReport,
     origin: Origin | None,
     announcements: Announcements = lambda report_id: (),
+    then: tuple[str, Mapping[str, Any]] | None = None,
 ) -> SubmitResult:
     """Turn a draft into a report, queue what it announces and delete the draft, at once.
 
-    A second submit of the same draft (double tap, replayed update) finds the report
-    the first one made and changes nothing.
+    With ``then`` (a step and answers), a new draft reopening the report takes the old
+    one's place, on that step: an urgent incident alerted after three answers goes on
+    to the rest of its form (domain/urgent.py). A second submit of the same draft
+    (double tap, replayed update) finds the report the first one made and changes nothing.
     """
 
     def submit(tx: Tx) -> SubmitResult:
@@ -143,6 +147,14 @@ async def submit_draft(
         record_event_in(tx, report_id, "submitted", member.id)
         enqueue_in(tx, announcements(report_id))
         tx.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+        if then is not None:
+            step, data = then
+            tx.execute(
+                "INSERT INTO drafts (member_id, report_id, kind, step, data, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (member.id, report_id, report.kind, step, json.dumps(data, ensure_ascii=False),
+                 tx.now.isoformat(), tx.now.isoformat()),
+            )  # fmt: skip
         return SubmitResult(SubmitOutcome.SUBMITTED, report_id)
 
     return await db.write(submit)

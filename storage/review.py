@@ -24,6 +24,7 @@ from domain.review import (
     VERDICT_EVENT,
     OwnChange,
     OwnReport,
+    Resubmission,
     Verdict,
     own_change,
     resubmission,
@@ -494,8 +495,15 @@ async def resubmit_draft(
     window: timedelta,
     origin: Origin | None,
     announcements: Announcements = lambda report_id: (),
+    *,
+    follow_up: bool = False,
 ) -> ResubmitResult:
     """Submit a reopened draft as its report again: same number, same history, new answers.
+
+    A ``follow_up`` adds to an urgent incident alerted before its form was finished
+    (domain/urgent.py): it records "followed_up", keeps the report's status, and is not
+    bound by the edit window or a review meanwhile, only by the report not being
+    withdrawn.
 
     Answering a review ("returned") records "resubmitted" and puts the report back to
     "submitted"; the reporter's own edit records "edited", and only while the rules still
@@ -517,7 +525,11 @@ async def resubmit_draft(
         current, facts = found
         move = resubmission(current.status)
         reason = OWN_CLOSED if move is None else None
-        if move is not None and move.own:
+        if follow_up:
+            withdrawn = current.status is ReportStatus.WITHDRAWN
+            move = None if withdrawn else Resubmission("followed_up", own=False)
+            reason = OWN_CLOSED if withdrawn else None
+        elif move is not None and move.own:
             reason = own_change(OwnChange.EDIT, facts, tx.now, window)
         if reason is not None:
             tx.execute("DELETE FROM drafts WHERE id = ?", (draft.id,))
@@ -530,11 +542,19 @@ async def resubmit_draft(
             "UPDATE reports SET draft_id = ?, category_code = ?, occurred_at = ?,"
             " period_date = ?, latitude = ?, longitude = ?, address = ?, description = ?,"
             " people = ?, action_taken = ?, urgent = ?, participants = ?,"
-            " duration_minutes = ?, data = ?, status = 'submitted', updated_at = ?,"
+            " duration_minutes = ?, data = ?, updated_at = ?,"
+            " status = CASE WHEN ? THEN status ELSE 'submitted' END,"
             # (A SET expression reads the row as it was: the new urgency is bound again.)
             " alert_state = CASE WHEN ? AND alert_state IS NULL THEN 'open'"
             " ELSE alert_state END WHERE id = ?",
-            (draft.id, *_report_columns(report), now, int(report.urgent), report_id),
+            (
+                draft.id,
+                *_report_columns(report),
+                now,
+                int(follow_up),
+                int(report.urgent),
+                report_id,
+            ),
         )
         tx.execute("DELETE FROM report_photos WHERE report_id = ?", (report_id,))
         tx.executemany(

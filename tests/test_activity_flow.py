@@ -22,14 +22,14 @@ async def test_full_activity_report_with_typed_answers(harness: Harness) -> None
     assert "từ 1 đến 999" in calls[0].text
     await lan.send("4")
     calls = await lan.send("⏭ Bỏ qua")  # place, from the reply keyboard
-    assert calls[0].reply_buttons()[0]["text"] == "🚨 Báo sự việc"
+    assert calls[0].reply_buttons()[0]["text"] == "🆘 Báo khẩn"
     await lan.send("Tuần tra khu chợ đêm, nhắc nhở 3 hộ lấn chiếm vỉa hè.")
     calls = await lan.tap("Bỏ qua")  # photos
     summary = calls[-1].text
     assert "Kiểm tra báo cáo: Hoạt động" in summary
     assert "Ngày: 25/11/2026" in summary
     assert "Thời lượng: 19:00–21:30 (2 giờ 30 phút)" in summary
-    assert "Số người tham gia: 4 người" in summary
+    assert "Số tổ viên tham gia: 4 người" in summary
     assert "Địa điểm: (không có)" in summary or "Địa điểm: không rõ" in summary
     calls = await lan.tap("Gửi báo cáo")
     assert "Đã gửi báo cáo số 1" in calls[-1].text
@@ -105,8 +105,9 @@ async def test_my_reports_lists_recent_ones(harness: Harness) -> None:
     await lan.tap("Gửi báo cáo")
     calls = await lan.send("🗂 Báo cáo của tôi")
     text = calls[0].text
-    assert text.index("#2 · Hoạt động") < text.index("#1 · Không có gì mới")
-    assert "Tuần tra, canh gác" in text
+    assert text.index("#2 · Tuần tra, canh gác · 26/11 · 1 giờ · 3 người") < text.index(
+        "#1 · Không có gì mới"
+    )
 
 
 async def test_language_switch_changes_every_text(harness: Harness) -> None:
@@ -114,10 +115,10 @@ async def test_language_switch_changes_every_text(harness: Harness) -> None:
     await lan.send("/language")
     calls = await lan.tap("English")
     assert calls[-1].text == "Switched to English."
-    assert calls[-1].reply_buttons()[0]["text"] == "🚨 Report incident"
+    assert calls[-1].reply_buttons()[0]["text"] == "🆘 Urgent report"
     calls = await lan.send("🚨 Report incident")
     assert "What kind of incident" in calls[-1].text
-    assert "Theft of property" in [text for text, _ in calls[-1].inline_buttons()]
+    assert "Theft" in [text for text, _ in calls[-1].inline_buttons()]
     calls = await lan.send("/help")
     assert "Quick guide" in calls[0].text
 
@@ -137,7 +138,7 @@ async def test_command_menus_are_set_in_both_languages(harness: Harness) -> None
         "language",
         "help",
     ]
-    assert menus[None][0]["description"] == "Báo sự việc, vụ việc"
+    assert menus[None][0]["description"] == "Báo vụ việc"
     assert menus["en"][0]["description"] == "Report an incident"
 
 

@@ -152,12 +152,13 @@ async def test_each_role_gets_its_own_keyboard(harness: Harness) -> None:
     admin = await harness.join(950, "40", Role.ADMIN, "Quản")
 
     assert reply_labels(member) == [
-        "🚨 Báo sự việc", "📋 Báo hoạt động", "✅ Không có gì mới", "🗂 Báo cáo của tôi",
+        "🆘 Báo khẩn", "🚨 Báo vụ việc", "📋 Báo hoạt động", "✅ Không có gì mới",
+        "🗂 Báo cáo của tôi",
     ]  # fmt: skip
     assert reply_labels(leader) == [*reply_labels(member), "📥 Báo cáo của tổ", "👥 Thành viên tổ"]
     overseer = [
         "📥 Báo cáo mới", "⏰ Chưa nộp", "📈 Tổng hợp", "📤 Xuất dữ liệu",
-        "👥 Thành viên", "✉️ Mời thành viên", "🚨 Báo sự việc",
+        "👥 Thành viên", "✉️ Mời thành viên", "🆘 Báo khẩn", "🚨 Báo vụ việc",
     ]  # fmt: skip
     assert reply_labels(supervisor) == overseer
     assert reply_labels(admin) == overseer

@@ -40,7 +40,7 @@ def run_job(harness: Harness, name: str) -> Any:
 
 def alert_copy(person: Person, number: int = 1) -> Message:
     """The person's copy of report N's urgent alert, as it now reads."""
-    found = [m for m in person.messages() if f"KHẨN CẤP: Sự việc số {number}" in m.text]
+    found = [m for m in person.messages() if f"KHẨN CẤP: Vụ việc số {number}" in m.text]
     assert len(found) == 1, [m.text for m in person.messages()]
     return found[0]
 

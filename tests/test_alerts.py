@@ -27,7 +27,7 @@ async def test_alert_goes_to_the_nearest_supervisors_and_nobody_else(harness: Ha
     assert "Đã báo ngay cho 2 cán bộ phụ trách" in lan.last_text()
     for supervisor in (ward_1, ward_2):
         alert, location, album = supervisor.calls()[-3:]
-        assert alert.text.startswith("🚨 KHẨN CẤP: Sự việc số 1")
+        assert alert.text.startswith("🚨 KHẨN CẤP: Vụ việc số 1")
         assert "Cháy nhà <số 5> & kho" in alert.text
         assert "Người báo: Lan Nguyễn (Khối 1)" in alert.text
         assert "Gửi lúc: 10:00 26/11/2026" in alert.text
@@ -48,7 +48,10 @@ async def test_alert_climbs_to_the_first_unit_up_with_supervisors(harness: Harne
 async def test_no_supervisor_at_all_is_said_plainly(harness: Harness) -> None:
     lan = await harness.join(501, "17464-X01")
     await submit_urgent(lan)
-    assert "Không liên lạc được với ai qua bot" in lan.last_text()
+    said = lan.last_text()
+    assert "Chưa ai nhận được tin này qua bot" in said
+    assert "Bot sẽ gửi ngay khi có người tham gia" in said
+    assert "113" in said and "114" in said and "115" in said
     assert deliveries(harness) == []
 
 
@@ -126,7 +129,7 @@ async def test_the_member_is_told_how_many_supervisors_really_got_the_alert(
     harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked", chat_id=900)
     harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked", chat_id=901)
     await submit_urgent(lan)
-    assert "Không liên lạc được với ai qua bot" in lan.last_text()
+    assert "Chưa báo được cho ai qua bot" in lan.last_text()
 
 
 async def test_a_supervisor_reporting_is_not_alerted_about_their_own_report(
@@ -209,7 +212,10 @@ async def test_with_no_supervisor_anywhere_the_admins_get_the_alert(harness: Har
     lan = await harness.join(501, "16702-K01")
     await submit_urgent(lan)
     assert any("KHẨN CẤP" in c.text for c in admin.calls() if c.method == "sendMessage")
-    assert "Đã báo ngay cho 1 cán bộ phụ trách" in lan.last_text()
+    # Said as it is: an admin has it, no supervisor yet, and who gets it when one joins.
+    said = lan.last_text()
+    assert "tin khẩn đã gửi ngay cho quản trị viên (1 người)" in said
+    assert "Khi có cán bộ phụ trách tham gia, bot sẽ gửi ngay cho họ" in said
 
 
 async def test_while_telegram_fails_the_member_is_told_the_bot_keeps_trying(
@@ -245,7 +251,7 @@ async def test_a_supervisor_who_joins_after_an_unreached_alert_gets_it(harness: 
     """Nobody could be alerted; the first supervisor to join is, at the next drain."""
     lan = await harness.join(501, "17464-X01")
     await submit_urgent(lan)
-    assert "Không liên lạc được với ai qua bot" in lan.last_text()
+    assert "Chưa ai nhận được tin này qua bot" in lan.last_text()
     supervisor = await harness.join(900, "17464", Role.SUPERVISOR, "Hùng")
     job = harness.application.job_queue.get_jobs_by_name("outbox:drain")[0]  # type: ignore[union-attr]
     await job.run(harness.application)

@@ -42,7 +42,7 @@ async def test_audit_prints_each_event_with_time_who_and_comment(harness: Harnes
     run = await run_cli_async(["audit", "--report", "1"], harness.db_path)
     assert run.status == 0, run.err
     assert run.out.splitlines() == [
-        "Báo cáo số 1: Sự việc, Khối 1, trạng thái: đã gửi",
+        "Báo cáo số 1: Vụ việc, Khối 1, trạng thái: đã gửi",
         "2026-11-26 10:00 · gửi báo cáo · Lan Nguyễn (tổ viên)",
         "2026-11-26 10:05 · yêu cầu bổ sung · Hùng Nguyễn (cán bộ phụ trách)"
         " · «Cần thêm biển số / và màu xe»",

@@ -50,12 +50,14 @@ HAMLETS = (
 VI_EXPORT_HEADER = [
     "Số", "Loại báo cáo", "Mã phân loại", "Phân loại", "Mã đơn vị", "Đơn vị", "Người báo",
     "Thời gian xảy ra", "Ngày", "Thời gian gửi", "Địa điểm", "Nội dung", "Người liên quan",
-    "Xử lý", "Số người tham gia", "Thời lượng (phút)", "Số ảnh", "Khẩn cấp", "Trạng thái",
+    "Xử lý", "Số tổ viên tham gia", "Số người được tiếp cận", "Thời lượng (phút)", "Số ảnh",
+    "Khẩn cấp", "Trạng thái",
 ]  # fmt: skip
 EN_EXPORT_HEADER = [
     "No.", "Report kind", "Category code", "Category", "Unit code", "Unit", "Reporter",
     "Occurred at", "Date", "Submitted at", "Location", "Description", "People involved",
-    "Action taken", "Participants", "Duration (minutes)", "Photos", "Urgent", "Status",
+    "Action taken", "Team members taking part", "People reached", "Duration (minutes)",
+    "Photos", "Urgent", "Status",
 ]  # fmt: skip
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -382,7 +384,8 @@ def test_bad_file_is_refused_whole(tree: Path, tmp_path: Path, case: str, langua
         headline = f"Không nhập {path}: có {count} lỗi, chưa thay đổi gì."
         lines = [f"  dòng {line}: {vi}" for line, vi, _ in bad.problems]
     else:
-        headline = f"Not imported {path}: {count} problem(s), nothing was changed."
+        noun = "problem" if count == 1 else "problems"
+        headline = f"Not imported {path}: {count} {noun}, nothing was changed."
         lines = [f"  line {line}: {en}" for line, _, en in bad.problems]
     assert result.err.splitlines() == [headline, *lines]
     assert units_in(tree) == before_units
@@ -736,14 +739,16 @@ def test_token_rejected_by_telegram_is_reported_plainly(tree: Path) -> None:
     assert "@BotFather" in result.err
 
 
-def test_unknown_role_is_a_usage_error(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_role_is_a_usage_error(tree: Path) -> None:
     before = snapshot(tree)
 
-    with pytest.raises(SystemExit) as exit_info:
-        run_cli(["invite", "--unit", "16702-K01", "--role", "boss"], tree)
+    result = run_cli(["invite", "--unit", "16702-K01", "--role", "boss"], tree)
 
-    assert exit_info.value.code == 2
-    assert "invalid choice: 'boss'" in capsys.readouterr().err
+    assert result.status == 2
+    assert result.out == ""
+    assert result.err.startswith(
+        "--role không nhận «boss». Hãy chọn một trong: member, leader, deputy, supervisor, admin."
+    ), result.err
     assert snapshot(tree) == before
 
 
@@ -776,7 +781,7 @@ async def test_printed_invite_lets_exactly_one_person_join(
         await bot.stop()
 
     assert "Chào mừng Lan Nguyễn!" in welcome
-    assert f"Đồng chí đã tham gia Khối 1 với vai trò {vi_role}." in welcome
+    assert f"Đồng chí đã tham gia Khối 1 – Phường Vinh Phú với vai trò {vi_role}." in welcome
     assert refusal == (
         "Mã mời này đã được dùng. Mỗi mã chỉ dùng được một lần, vui lòng xin link mới."
     )
@@ -910,7 +915,8 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Nội dung": "",
         "Người liên quan": "",
         "Xử lý": "",
-        "Số người tham gia": "",
+        "Số tổ viên tham gia": "",
+        "Số người được tiếp cận": "",
         "Thời lượng (phút)": "",
         "Số ảnh": "0",
         "Khẩn cấp": "Không",
@@ -918,7 +924,7 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
     }
     assert incident == {
         "Số": "2",
-        "Loại báo cáo": "Sự việc",
+        "Loại báo cáo": "Vụ việc",
         "Mã phân loại": "THEFT",
         "Phân loại": "Trộm cắp tài sản",
         "Mã đơn vị": "16702-K01",
@@ -931,7 +937,8 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Nội dung": "'" + DESCRIPTION,
         "Người liên quan": "'" + PEOPLE,
         "Xử lý": "Đã chuyển Công an xã/phường",
-        "Số người tham gia": "",
+        "Số tổ viên tham gia": "",
+        "Số người được tiếp cận": "",
         "Thời lượng (phút)": "",
         "Số ảnh": "1",
         "Khẩn cấp": "Có",
@@ -952,7 +959,8 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Nội dung": "'" + SUMMARY,
         "Người liên quan": "",
         "Xử lý": "",
-        "Số người tham gia": "5",
+        "Số tổ viên tham gia": "5",
+        "Số người được tiếp cận": "",  # a patrol reaches nobody outside the team
         "Thời lượng (phút)": "150",
         "Số ảnh": "0",
         "Khẩn cấp": "Không",
@@ -983,7 +991,7 @@ async def test_export_in_english(reports_db: Path, tmp_path: Path) -> None:
     )
 
     assert result.status == 0, result.err
-    assert result.out.strip() == f"Exported 3 report(s) to {out}."
+    assert result.out.strip() == f"Exported 3 reports to {out}."
     table = read_export(out)
     assert table[0] == EN_EXPORT_HEADER
     assert [row[1] for row in table[1:]] == ["Nothing to report", "Incident", "Activity"]
@@ -993,7 +1001,7 @@ async def test_export_in_english(reports_db: Path, tmp_path: Path) -> None:
         "Patrol and guard duty for security and order",
     ]
     assert [row[13] for row in table[1:]] == ["", "Handed to commune police", ""]
-    assert [(row[17], row[18]) for row in table[1:]] == [
+    assert [(row[18], row[19]) for row in table[1:]] == [
         ("No", "submitted"),
         ("Yes", "submitted"),
         ("No", "submitted"),
@@ -1163,7 +1171,7 @@ def test_invite_takes_the_team_roles(tree: Path, role: str, shown: str) -> None:
 
 
 def test_invite_refuses_a_role_that_does_not_exist(tree: Path) -> None:
-    with pytest.raises(SystemExit) as refused:
-        run_cli(["invite", "--unit", "16702-K01", "--role", "captain"], tree)
-    assert refused.value.code == 2
+    refused = run_cli(["invite", "--unit", "16702-K01", "--role", "captain"], tree, language="en")
+    assert refused.status == 2
+    assert refused.err.startswith("--role does not take “captain”; choose one of: member,")
     assert rows(tree, "SELECT * FROM invites") == []

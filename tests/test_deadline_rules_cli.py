@@ -58,9 +58,9 @@ def test_a_rule_is_added_listed_and_removed(db: Path) -> None:
     assert status == 0
     assert out.splitlines() == [
         "No. 1: Phường Vinh Phú (16702) and the units under it; any report; every week on"
-        " Friday at 17:30; 1 report(s) needed; reminders before: 24h, 2h, 30m",
+        " Friday at 17:30; 1 report needed; reminders before: 24h, 2h, 30m",
         "No. 2: Khối 1 (16702-K01) and the units under it; activity reports; every month on"
-        " day 1 at 08:00; 2 report(s) needed; reminders before: none",
+        " day 1 at 08:00; 2 reports needed; reminders before: none",
     ]
     assert run(["deadlines", "remove", "1"], db)[1].strip() == "Đã bỏ quy định hạn nộp số 1."
     assert [line.split(":")[0] for line in run(["deadlines", "list"], db)[1].splitlines()] == [

@@ -172,7 +172,7 @@ async def test_the_data_column_is_never_decoded(db: Database, tmp_path: Path) ->
         "2026-11-01 10:00",
         "2026-11-01 11:00",
     ]
-    assert [row[16] for row in table[1:]] == ["1", "2", "0"]  # photos: n % 3
+    assert [row[17] for row in table[1:]] == ["1", "2", "0"]  # photos: n % 3
     assert [row[13] for row in table[1:]] == ["Đã chuyển Công an xã/phường"] * 3
 
 

@@ -391,6 +391,8 @@ ACCEPTED: list[tuple[Form, str, str, Answer, Any, Any]] = [
     (ACTIVITY, "count", "", Button("1"), None, 1),
     (ACTIVITY, "count", "", Text("12 người"), None, 12),
     (ACTIVITY, "count", "", Text("999"), None, 999),
+    (ACTIVITY, "reached", "", Text("40 người"), None, 40),
+    (ACTIVITY, "reached", "", Button("10"), None, 10),
     (ACTIVITY, "place", "", Button(fields.SKIP), None, None),
     (ACTIVITY, "place", "", Button(fields.NONE), None, {"none": True}),
     (ACTIVITY, "place", "", Text("Nhà văn hoá khối 3"), None, {"address": "Nhà văn hoá khối 3"}),

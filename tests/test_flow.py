@@ -135,4 +135,5 @@ def test_a_venue_is_stored_and_shown_as_its_title() -> None:
     assert (report.latitude, report.longitude, report.address) == (18.67, 105.69, "Chợ Vinh")
     assert decode_answers(INCIDENT, data)["place"] == Pin(18.67, 105.69, "Chợ Vinh")
     renderer = FormRenderer(Translator.load("vi"), "vi", ZONE, {})
-    assert renderer.value(spec(INCIDENT, "place"), Pin(18.67, 105.69, "Chợ Vinh")) == "Chợ Vinh"
+    shown = renderer.value(spec(INCIDENT, "place"), Pin(18.67, 105.69, "Chợ Vinh"))
+    assert shown == "📍 Chợ Vinh"

@@ -182,7 +182,7 @@ def test_in_english_too(deployment: Path, tmp_path: Path) -> None:
 
     assert result.status == 0, result.err
     assert result.out.strip() == (
-        "Imported 2 public holiday(s) for 2028 (1 added, 0 removed, 1 renamed)."
+        "Imported 2 public holidays for 2028 (1 added, 0 removed, 1 renamed)."
         " Other years' holidays are unchanged."
     )
 
@@ -435,7 +435,8 @@ def test_bad_file_is_refused_whole(
         headline = f"Không nhập {path}: có {count} lỗi, chưa thay đổi gì."
         lines = [f"  dòng {line}: {vi}" for line, vi, _ in bad.problems]
     else:
-        headline = f"Not imported {path}: {count} problem(s), nothing was changed."
+        noun = "problem" if count == 1 else "problems"
+        headline = f"Not imported {path}: {count} {noun}, nothing was changed."
         lines = [f"  line {line}: {en}" for line, _, en in bad.problems]
     assert result.err.splitlines() == [headline, *lines]
     assert stored(deployment) == before_holidays
@@ -516,7 +517,7 @@ def test_list_in_english(deployment: Path) -> None:
     result = run_cli(["holidays", "list", "--year", "2026"], deployment, language="en")
 
     assert result.out.splitlines() == [
-        "2026: 3 public holiday(s)",
+        "2026: 3 public holidays",
         "  01/01/2026  Thursday   Tết Dương lịch",
         "  02/09/2026  Wednesday  Quốc khánh",
         "  03/09/2026  Thursday   Nghỉ thêm",

@@ -29,7 +29,16 @@ from domain.models import Member, ReportStatus, Role, Unit
 from domain.settings import SUPPORTED_LANGUAGES
 from domain.values import PhotoRef
 from presentation.export import COLUMNS
-from presentation.i18n import LOCALES_DIR, Html, Translator, load_catalogue, placeholders
+from presentation.i18n import (
+    LOCALES_DIR,
+    PLURAL_NUMBER,
+    Entry,
+    Html,
+    Translator,
+    forms_of,
+    placeholders,
+    read_catalogue,
+)
 from presentation.keyboards import MENU_BUTTONS
 from presentation.render import FormRenderer
 
@@ -52,9 +61,14 @@ TELEGRAM_TAGS = {
 # Message ids the code passes to CallbackQuery.answer, besides every error.* message.
 POP_UP_IDS = ("report.already_submitted", "access.refused_short", "digest.already")
 
-VI = load_catalogue(LOCALES_DIR / "vi" / "LC_MESSAGES" / "messages.po")
-EN = load_catalogue(LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po")
+READ = {
+    language: read_catalogue(LOCALES_DIR / language / "LC_MESSAGES" / "messages.po")
+    for language in ("vi", "en")
+}
+VI, EN = READ["vi"].messages, READ["en"].messages
 CATALOGUES = {"vi": VI, "en": EN}
+PLURAL_RULES = {language: catalogue.plural_rule for language, catalogue in READ.items()}
+PLURAL_IDS = sorted(key for key, entry in VI.items() if isinstance(entry, tuple))
 ALL_IDS = sorted(set(VI) | set(EN))
 NAMESPACES = {key.split(".", 1)[0] for key in ALL_IDS}
 MESSAGE_ID = re.compile(r"^[a-z_]+(?:\.[a-z0-9_]+)+$")
@@ -69,8 +83,24 @@ def po_path(language: str) -> Path:
     return LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
 
 
-def sample_values(text: str) -> dict[str, object]:
-    return {name: f"«{name}»" for name in placeholders(text)}
+def sample_values(text: Entry, count: int = 2) -> dict[str, object]:
+    return {name: count if name == PLURAL_NUMBER else f"«{name}»" for name in placeholders(text)}
+
+
+def text_of(entry: Entry) -> str:
+    """A message's one text, or all its plural forms, one a line: what checks read."""
+    return "\n".join(forms_of(entry))
+
+
+def counts_for_each_form(language: str) -> list[int]:
+    """A number that picks each of the language's plural forms, in form order."""
+    translator = Translator(CATALOGUES, language, PLURAL_RULES)
+    wanted = READ[language].plural_count
+    picked: dict[int, int] = {}
+    for number in range(200):
+        picked.setdefault(translator.plural_form(language, number), number)
+    assert sorted(picked) == list(range(wanted)), picked
+    return [picked[form] for form in range(wanted)]
 
 
 def visible_text(rendered: str) -> str:
@@ -88,7 +118,7 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[^\W\d_]+", re.sub(r"\{[^}]*\}|<[^>]*>", " ", text))
 
 
-SENTENCE_IDS = [key for key in ALL_IDS if words_of(VI[key])]
+SENTENCE_IDS = [key for key in ALL_IDS if words_of(text_of(VI[key]))]
 
 
 class _TagChecker(HTMLParser):
@@ -164,20 +194,57 @@ def test_catalogue_is_clean_gettext_with_the_right_language(language: str) -> No
 
 @pytest.mark.parametrize("key", ALL_IDS)
 def test_every_message_is_translated_in_both_languages(key: str) -> None:
-    assert VI.get(key, "").strip(), f"vi {key} is empty"
-    assert EN.get(key, "").strip(), f"en {key} is empty"
+    for language, catalogue in CATALOGUES.items():
+        forms = forms_of(catalogue.get(key, ""))
+        assert forms and all(form.strip() for form in forms), f"{language} {key} is empty"
 
 
 @pytest.mark.parametrize("key", ALL_IDS)
 def test_both_translations_expect_the_same_placeholders(key: str) -> None:
-    assert placeholders(VI[key]) == placeholders(EN[key])
+    # Every form of a plural entry too: "{count} photo" and "{count} photos" alike.
+    expected = placeholders(VI[key])
+    for entry in (VI[key], EN[key]):
+        assert [placeholders(form) for form in forms_of(entry)] == [expected] * len(forms_of(entry))
 
 
 @pytest.mark.parametrize("key", SENTENCE_IDS)
 def test_vietnamese_sentences_carry_diacritics_and_differ_from_english(key: str) -> None:
-    assert has_vietnamese_marks(VI[key]), f"vi {key} looks untranslated: {VI[key]!r}"
-    assert not has_vietnamese_marks(EN[key]), f"en {key} looks Vietnamese: {EN[key]!r}"
-    assert VI[key] != EN[key]
+    for vi in forms_of(VI[key]):
+        assert has_vietnamese_marks(vi), f"vi {key} looks untranslated: {vi!r}"
+    for en in forms_of(EN[key]):
+        assert not has_vietnamese_marks(en), f"en {key} looks Vietnamese: {en!r}"
+    assert not set(forms_of(VI[key])) & set(forms_of(EN[key]))
+
+
+# --- plural entries ----------------------------------------------------------------------
+
+
+def test_plural_forms_headers_say_vietnamese_has_one_form_and_english_two() -> None:
+    assert (READ["vi"].plural_count, READ["vi"].plural_rule) == (1, "0")
+    assert (READ["en"].plural_count, READ["en"].plural_rule) == (2, "(n != 1)")
+    assert len(PLURAL_IDS) >= 15, "the count messages are plural entries"
+
+
+@pytest.mark.parametrize("key", PLURAL_IDS)
+def test_plural_entries_have_the_same_shape_in_both_catalogues(key: str) -> None:
+    for language, catalogue in CATALOGUES.items():
+        entry = catalogue[key]
+        assert isinstance(entry, tuple), f"{key} is plural in vi but not in {language}"
+        assert len(entry) == READ[language].plural_count, (language, key)
+        # The number that chooses the form is always {count} (presentation/i18n.py).
+        assert all(PLURAL_NUMBER in placeholders(form) for form in entry), (language, key)
+
+
+def test_only_the_plural_entries_of_vi_are_plural_in_en() -> None:
+    assert sorted(key for key, entry in EN.items() if isinstance(entry, tuple)) == PLURAL_IDS
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_msgid_plural_repeats_the_key(language: str) -> None:
+    with po_path(language).open("rb") as handle:
+        plural = [m.id for m in read_po(handle) if m.id and not isinstance(m.id, str)]
+    assert len(plural) == len(PLURAL_IDS)
+    assert all(singular == key for singular, key in plural), plural
 
 
 @pytest.mark.parametrize(
@@ -191,23 +258,27 @@ def test_vietnamese_sentences_carry_diacritics_and_differ_from_english(key: str)
     ],
 )
 def test_sample_vietnamese_texts_read_as_vietnamese(key: str, expected: str) -> None:
-    assert expected.lower() in VI[key].lower()
-    assert has_vietnamese_marks(VI[key])
+    assert expected.lower() in text_of(VI[key]).lower()
+    assert has_vietnamese_marks(text_of(VI[key]))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("key", ALL_IDS)
 def test_every_message_is_valid_telegram_html_when_rendered(language: str, key: str) -> None:
-    template = CATALOGUES[language][key]
-    assert html_problems(template) == [], template
-    translator = Translator(CATALOGUES, language)
-    rendered = translator.html(language, key, **sample_values(template))
-    assert "{" not in rendered and "}" not in rendered
-    assert html_problems(rendered) == []
-    assert 0 < telegram_length(visible_text(rendered)) <= MESSAGE_LIMIT
-    plain = translator.plain(language, key, **sample_values(template))
-    assert plain == visible_text(rendered)
-    assert "<" not in plain and "&lt;" not in plain and "&amp;" not in plain
+    entry = CATALOGUES[language][key]
+    for template in forms_of(entry):
+        assert html_problems(template) == [], template
+    translator = Translator(CATALOGUES, language, PLURAL_RULES)
+    counts = counts_for_each_form(language) if isinstance(entry, tuple) else [2]
+    for count in counts:  # each plural form in turn
+        values = sample_values(entry, count)
+        rendered = translator.html(language, key, **values)
+        assert "{" not in rendered and "}" not in rendered
+        assert html_problems(rendered) == []
+        assert 0 < telegram_length(visible_text(rendered)) <= MESSAGE_LIMIT
+        plain = translator.plain(language, key, **values)
+        assert plain == visible_text(rendered)
+        assert "<" not in plain and "&lt;" not in plain and "&amp;" not in plain
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -552,5 +623,7 @@ def test_id_scanner_reads_constants_conditionals_and_f_string_prefixes() -> None
 
 def test_members_are_addressed_as_dong_chi_never_ban() -> None:
     """Members are adults in a police-led force: "đồng chí", or no pronoun at all."""
-    casual = [key for key, text in VI.items() if re.search(r"(?<!\w)bạn(?!\w)", text, re.I)]
+    casual = [
+        key for key, text in VI.items() if re.search(r"(?<!\w)bạn(?!\w)", text_of(text), re.I)
+    ]
     assert casual == []

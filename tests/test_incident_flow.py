@@ -14,7 +14,7 @@ async def test_full_incident_report_is_saved(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     await walk_incident(lan)
     summary = lan.last_buttons_call()
-    assert "Kiểm tra báo cáo: Sự việc" in summary.text
+    assert "Kiểm tra báo cáo: Vụ việc" in summary.text
     assert "Mất xe máy trước nhà số 5" in summary.text
     calls = await lan.tap("Gửi báo cáo")
     assert any("Đã gửi báo cáo số 1" in c.text for c in calls if c.method == "editMessageText")
@@ -39,7 +39,7 @@ def report_rows(harness: Harness, columns: str = "*") -> list[tuple[object, ...]
 
 async def test_menu_button_starts_a_report_like_the_command(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
-    calls = await lan.send("🚨 Báo sự việc")
+    calls = await lan.send("🚨 Báo vụ việc")
     assert "Đây là loại việc gì?" in calls[-1].text
     assert len(calls[-1].inline_buttons()) == 16
 
@@ -48,10 +48,11 @@ async def test_wrong_answers_are_explained_and_asked_again(harness: Harness) -> 
     lan = await harness.join(501, "16702-K01")
     await lan.send("/incident")
 
-    # Typing where a button is expected.
-    calls = await lan.send("trộm")
-    assert "chọn một nút" in calls[0].text
-    assert "Đây là loại việc gì?" in calls[1].text
+    # Typing where a button is expected: one message, the reason then the question.
+    [call] = await lan.send("trộm")
+    assert "chọn một nút" in call.text
+    assert "Đây là loại việc gì?" in call.text
+    assert any("Trộm cắp" in label for label, _ in call.inline_buttons())
     # A forged button value the catalogue does not have.
     _, data = lan.find_button("Trộm cắp")
     calls = await lan.tap_data(data.rsplit(":", 1)[0] + ":NOT_A_CODE")
@@ -110,8 +111,8 @@ async def test_place_can_be_unknown_and_the_menu_comes_back(harness: Harness) ->
     assert buttons[0] == {"text": "📍 Gửi vị trí", "request_location": True}
     calls = await lan.send("❔ Không rõ địa điểm")
     # The next question has no buttons of its own, so it comes in the same message.
-    assert calls[0].text == "📍 Địa điểm: không rõ\n\nKể ngắn gọn việc gì đã xảy ra."
-    assert calls[0].reply_buttons()[0]["text"] == "🚨 Báo sự việc"
+    assert calls[0].text == "✅ Địa điểm: không rõ\n\nKể ngắn gọn việc gì đã xảy ra."
+    assert calls[0].reply_buttons()[0]["text"] == "🆘 Báo khẩn"
     assert '"place": {"none": true}' in str(draft_row(harness)[3])  # type: ignore[index]
 
 
@@ -137,8 +138,9 @@ async def test_typing_at_the_summary_shows_it_again(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     await walk_incident(lan)
     calls = await lan.send("xong rồi")
-    assert "Bấm Gửi báo cáo" in calls[0].text
-    assert "Kiểm tra báo cáo" in calls[1].text
+    (shown,) = [c for c in calls if c.method == "sendMessage"]  # one message, not two
+    assert "Bấm Gửi báo cáo" in shown.text
+    assert "Kiểm tra báo cáo" in shown.text
     assert report_rows(harness) == []
 
 
@@ -162,6 +164,7 @@ async def test_discard_button_on_the_summary(harness: Harness) -> None:
     await walk_incident(lan)
     summary, submit = lan.find_button("Gửi báo cáo")
     await lan.tap("🗑 Hủy")
+    await lan.tap("🗑 Bỏ báo cáo")  # asked first (tests/test_no_surprises.py)
     assert draft_row(harness) is None
     # Submit on the summary as it was on screen, tapped before the discard took its buttons.
     calls = await lan.tap_data(submit, summary)
@@ -233,11 +236,11 @@ async def test_a_second_report_kind_asks_before_replacing_a_draft(harness: Harne
     await lan.send("/incident")
     await lan.tap("Trộm cắp tài sản")
     calls = await lan.send("/activity")
-    assert "đang làm dở một báo cáo (Sự việc)" in calls[-1].text
+    assert "đang báo dở một vụ việc (Trộm cắp tài sản)" in calls[-1].text
     calls = await lan.tap("Tiếp tục báo cáo dở")
     assert "Việc xảy ra lúc nào?" in calls[-1].text
     await lan.send("/activity")
-    calls = await lan.tap("Bỏ và làm báo cáo mới")
+    calls = await lan.tap("Bỏ, báo hoạt động mới")
     assert "Đây là hoạt động gì?" in calls[-1].text
     assert draft_row(harness)[0] == "type"  # type: ignore[index]
 
@@ -322,8 +325,8 @@ async def test_keep_as_it_is_returns_to_the_summary_unchanged(harness: Harness) 
     calls = await lan.tap("✏️ Địa điểm")
     assert [b["text"] for b in calls[-1].reply_buttons()][-1] == "↩️ Giữ nguyên"
     calls = await lan.send("↩️ Giữ nguyên")
-    assert calls[0].reply_buttons()[0]["text"] == "🚨 Báo sự việc"
-    assert "Địa điểm: 📍 vị trí 18.67960, 105.68130" in calls[-1].text
+    assert calls[0].reply_buttons()[0]["text"] == "🆘 Báo khẩn"
+    assert "Địa điểm: 📍 Vị trí trên bản đồ" in calls[-1].text
     assert draft_row(harness)[0] == "@summary"  # type: ignore[index]
 
 
@@ -342,14 +345,17 @@ async def test_the_place_keyboard_survives_other_commands_and_leaves_with_the_dr
 ) -> None:
     lan = await harness.join(501, "16702-K01")
     await to_place_step(harness)
-    for command in ("/help", "/my", "/nothing"):
+    for command in ("/help", "/my"):
         calls = await lan.send(command)
         assert calls[-1].reply_buttons()[0].get("request_location") is True
+    # /nothing over the open report asks first, and leaves its keyboard where it is.
+    calls = await lan.send("/nothing")
+    assert "đang báo dở" in calls[-1].text and calls[-1].reply_buttons() == []
     await lan.send("/activity")
-    calls = await lan.tap("Bỏ và làm báo cáo mới")
+    calls = await lan.tap("Bỏ, báo hoạt động mới")
     shown = [c for c in calls if c.method == "sendMessage"]
     assert shown[0].text == "Đã bỏ báo cáo dở."
-    assert shown[0].reply_buttons()[0]["text"] == "🚨 Báo sự việc"
+    assert shown[0].reply_buttons()[0]["text"] == "🆘 Báo khẩn"
 
 
 async def test_an_album_is_acknowledged_once_after_its_last_photo(harness: Harness) -> None:

@@ -46,8 +46,7 @@ UNITS_CSV = "code,name,parent_code\n40,Tỉnh Nghệ An,\n16702-K01,Khối 1,40\
 def prompt_text(key: str) -> str:
     """What the member sees of a message (the place is the pin this test sends)."""
     if key == "place.saved":
-        pin = T.plain(LANGUAGE, "value.location", lat=f"{LATITUDE:.5f}", lon=f"{LONGITUDE:.5f}")
-        return T.plain(LANGUAGE, key, place=pin)
+        return T.plain(LANGUAGE, key, place=T.plain(LANGUAGE, "value.location"))
     return T.plain(LANGUAGE, key)
 
 

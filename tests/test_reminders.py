@@ -66,7 +66,7 @@ async def test_a_day_of_a_daily_rule(harness: Harness) -> None:
     assert reminders(binh) == [] and reminders(chi) == [] and reminders(supervisor) == []
     # Its buttons start a report or record "nothing to report" in one tap.
     labels = [label for label, _ in lan.last_buttons_call().inline_buttons()]
-    assert labels == ["🚨 Báo sự việc", "📋 Báo hoạt động", "✅ Không có gì mới"]
+    assert labels == ["🚨 Báo vụ việc", "📋 Báo hoạt động", "✅ Không có gì mới"]
 
     harness.now = at("2026-11-26T20:01")
     await run_jobs(harness)

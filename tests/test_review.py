@@ -336,7 +336,7 @@ async def test_a_report_opens_in_full_with_its_place_and_photos(harness: Harness
     shown = hung.calls()[seen:]
     assert [c.method for c in shown] == ["sendMessage", "sendLocation", "sendPhoto"]
     text = str(shown[0].params["text"])
-    assert "<b>Sự việc số 1</b>" in text
+    assert "<b>Vụ việc số 1</b>" in text
     assert "Lan Nguyễn (tổ viên) · Khối 1" in text
     assert "Trạng thái: <b>đã gửi</b>" in text
     assert "Mất xe máy &lt;Wave&gt; &amp; mũ" in text
@@ -352,7 +352,7 @@ async def test_the_reporter_sees_their_report_but_cannot_review_it(harness: Harn
     leader = await harness.join(505, "16702-K01", Role.LEADER, "Bình")
     await file_incident(leader)
     await leader.tap_data(OpenReport(1).pack())
-    assert "Sự việc số 1" in leader.last_text()
+    assert "Vụ việc số 1" in leader.last_text()
     with pytest.raises(AssertionError):
         leader.find_button("Xác minh")
     before = everything(harness)
@@ -699,7 +699,7 @@ async def test_a_watching_supervisor_is_told_of_each_new_report_once(harness: Ha
     assert "số 1" in notices[0] and "Khối 1" in notices[0] and "Lan Nguyễn" in notices[0]
     assert not [t for t in sent_texts(other, seen[903]) if "Báo cáo mới" in t]
     await hung.tap("Xem báo cáo")
-    assert "Sự việc số 1" in hung.last_text()
+    assert "Vụ việc số 1" in hung.last_text()
 
     # Urgent: the alert is the notice; no second message of it.
     seen[900] = len(hung.calls())

@@ -7,17 +7,20 @@ then is the member answered: the draft always says where the member is.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from datetime import timedelta
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from domain import fields, flow
+from domain import fields, flow, urgent
 from domain.fields import KEEP, Accept, Button, Keep, Reject, Switch
 from domain.forms import FORMS, SUMMARY_STEP, Field, FieldKind
 from domain.models import Draft, Role
 from domain.values import decode
 from handlers.context import BotContext, origin_of
+from handlers.menu import nothing_to_report, start_report
+from handlers.report import urgent as urgent_flow
 from handlers.report.prompts import asked, choice_values, photo_buttons, question, send_prompt
 from handlers.report.resume import ALBUM_SETTLE, acknowledge_photos, chat_of, load_draft
 from handlers.report.submit import submit, submit_again
@@ -25,17 +28,20 @@ from presentation import callbacks
 from presentation.callbacks import (
     AcknowledgeAlert,
     AnswerField,
+    BackToDraft,
+    ConfirmDiscard,
     ContinueDraft,
     DiscardDraft,
     EditField,
     KeepValue,
     ReplaceDraft,
+    ReplaceWithNothing,
     SubmitDraft,
 )
 from presentation.i18n import Html
-from presentation.keyboards import callback_button, close_buttons, main_keyboard
+from presentation.keyboards import callback_button, close_buttons, main_keyboard, replace_screen
 from storage.alerts import open_alerts_for
-from storage.drafts import SaveOutcome, discard_draft, save_draft_step, start_draft
+from storage.drafts import SaveOutcome, discard_draft, draft_for, save_draft_step
 
 
 async def on_message(update: Update, context: BotContext) -> None:
@@ -48,9 +54,10 @@ async def on_message(update: Update, context: BotContext) -> None:
     if draft is None:
         await idle_text(update, context)
         return
-    if draft.step == SUMMARY_STEP:
-        await message.reply_text(t.html(lang, "summary.use_buttons"))
-        await send_prompt(context, message.chat_id, draft)
+    if draft.step == SUMMARY_STEP:  # one message: why, then the summary and its buttons
+        await send_prompt(
+            context, message.chat_id, draft, answered=t.html(lang, "summary.use_buttons")
+        )
         return
     spec = FORMS[draft.kind].field(draft.step)
     assert spec is not None
@@ -112,6 +119,13 @@ async def _on_draft_button(
         case SubmitDraft() if draft.step == SUMMARY_STEP:
             await submit(update, context, draft, form)
         case DiscardDraft():
+            # Never thrown away on one tap: asked first, in place of the summary.
+            await query.answer()
+            await replace_screen(query, *_discard_question(context, draft))
+        case BackToDraft():
+            await query.answer()
+            await _back_to_draft(context, query, chat_id, draft)
+        case ConfirmDiscard():
             await discard_draft(context.db, member.id, draft.id)
             await query.answer()
             await close_buttons(query.message)
@@ -125,26 +139,83 @@ async def _on_draft_button(
             await context.bot.send_message(chat_id, done, reply_markup=markup)
         case ContinueDraft():
             await query.answer()
-            await close_buttons(query.message)
-            await send_prompt(context, chat_id, draft)
+            if await _took_buttons(query.message):  # not a second tap on the same question
+                await send_prompt(context, chat_id, draft)
         case ReplaceDraft(kind=kind) if kind in FORMS:
-            new_form = FORMS[kind]
-            await query.answer()
-            started = await start_draft(
-                context.db, member.id, new_form.kind, new_form.first_step(), origin_of(update)
-            )
-            await close_buttons(query.message)
-            if started is not None:
-                context.draft = started
-                # The old report may have been at the place step, with its own keyboard.
-                await context.bot.send_message(
-                    chat_id,
-                    t.html(lang, "draft.discarded"),
-                    reply_markup=main_keyboard(t, lang, context.registered_member().role),
-                )
-                await send_prompt(context, chat_id, started)
+            await _discard_for_new(context, query, chat_id, draft)
+            await start_report(update, context, FORMS[kind])
+        case ReplaceDraft(kind=urgent_flow.URGENT_START):
+            await _discard_for_new(context, query, chat_id, draft)
+            await urgent_flow.begin_urgent(update, context)
+        case ReplaceWithNothing():
+            await _discard_for_new(context, query, chat_id, draft)
+            await nothing_to_report(update, context)
         case _:
             await query.answer(t.plain(lang, "error.stale_button"), show_alert=True)
+
+
+def _discard_question(context: BotContext, draft: Draft) -> tuple[Html, InlineKeyboardMarkup]:
+    """The summary's discard, asked about first, with its two answers; for a sent report
+    reopened, the question is whether to drop the changes."""
+    t, lang = context.t, context.registered_member().language
+    if draft.report_id is not None:
+        text = t.html(lang, "discard.ask_edit", number=draft.report_id)
+        confirm = t.plain(lang, "discard.confirm_edit")
+    else:
+        text, confirm = t.html(lang, "discard.ask"), t.plain(lang, "discard.confirm")
+    buttons = [
+        callback_button(confirm, ConfirmDiscard(draft.id).pack()),
+        callback_button(t.plain(lang, "discard.back"), BackToDraft(draft.id).pack()),
+    ]
+    return text, InlineKeyboardMarkup([buttons])
+
+
+async def _back_to_draft(
+    context: BotContext, query: CallbackQuery, chat_id: int, draft: Draft
+) -> None:
+    """Not discarded after all: the summary (or wherever the draft now is) comes back in
+    place of the question; a second tap finds it there already and changes nothing."""
+    text, markup = question(context, draft)
+    if isinstance(markup, ReplyKeyboardMarkup):  # only a new message can carry it
+        if await _took_buttons(query.message):
+            await context.bot.send_message(chat_id, text, reply_markup=markup)
+        return
+    await replace_screen(query, text, markup)
+
+
+async def _discard_for_new(
+    context: BotContext, query: CallbackQuery, chat_id: int, draft: Draft
+) -> None:
+    """Discard the open draft, chosen over a menu button, before doing what it does.
+
+    A sent report reopened keeps its number and stays as sent: only the changes go. The
+    draft the member then works on is read again: another may have been open under it.
+    """
+    member = context.registered_member()
+    t, lang = context.t, member.language
+    await query.answer()
+    await discard_draft(context.db, member.id, draft.id)
+    context.draft = await draft_for(context.db, member.id)
+    await close_buttons(query.message)
+    done = (
+        t.html(lang, "own.edit_discarded", number=draft.report_id)
+        if draft.report_id is not None
+        else t.html(lang, "draft.discarded")
+    )
+    # The old report may have been at the place step, with its own keyboard.
+    await context.bot.send_message(chat_id, done, reply_markup=main_keyboard(t, lang, member.role))
+
+
+async def _took_buttons(message: object) -> bool:
+    """Take the tapped message's buttons away; False if they were gone already, as they
+    are when the same button is tapped twice before the first tap's answer arrives."""
+    if not isinstance(message, Message):
+        return True
+    try:
+        await message.edit_reply_markup(None)
+    except BadRequest as error:
+        return "not modified" not in str(error).lower()  # too old to edit: go on
+    return True
 
 
 async def idle_text(update: Update, context: BotContext) -> None:
@@ -224,10 +295,20 @@ async def _apply(
         elif change.offer is not None:
             await _offer_reading(context, chat_id, draft, spec, change)
         else:
-            await context.bot.send_message(chat_id, t.html(lang, change.error, **change.values))
-            await send_prompt(context, chat_id, draft)
+            # One message: the reason, then the question again with its buttons.
+            text, markup = question(context, draft)
+            reason = t.html(lang, change.error, **change.values)
+            await context.bot.send_message(
+                chat_id, Html(f"{reason}\n\n{text}"), reply_markup=markup
+            )
         return
 
+    if urgent.alert_ready(replace(draft, data=change.data)):
+        # The last answer an urgent alert waits for: it is saved with the report itself.
+        if query is not None:
+            await query.answer()
+        await urgent_flow.alert_now(update, context, draft, change)
+        return
     saved, fresh = await save_draft_step(context.db, draft, change, origin_of(update))
     if saved is SaveOutcome.REPLAYED:
         return

@@ -18,7 +18,8 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from domain import fields
+from domain import fields, urgent
+from domain.catalogue import MAX_SHORT_LABEL
 from domain.forms import FORMS, SUMMARY_STEP, Field, FieldKind, Form
 from domain.models import Draft
 from domain.values import decode
@@ -35,9 +36,12 @@ def question(context: BotContext, draft: Draft) -> tuple[Html, Markup]:
     t, lang = context.t, context.registered_member().language
     form = FORMS[draft.kind]
     if draft.step == SUMMARY_STEP:
-        summary = context.renderer().summary(form, draft.data)
+        follow_up = urgent.is_follow_up(draft)
+        wording = "urgent.more_summary" if follow_up else "summary.body"
+        summary = context.renderer().summary(form, draft.data, wording)
         if draft.report_id is not None:  # a sent report reopened: say which
-            editing = t.html(lang, "own.editing_header", number=draft.report_id)
+            header = "urgent.more_header" if follow_up else "own.editing_header"
+            editing = t.html(lang, header, number=draft.report_id)
             summary = Html(f"{editing}\n{summary}")
         return summary, _summary_buttons(context, draft, form)
     spec = form.field(draft.step)
@@ -64,6 +68,8 @@ def asked(context: BotContext, draft: Draft, spec: Field) -> Html:
         # A date was typed without a time: only the time is asked for now.
         return context.t.html(lang, "when.ask_time_on", day=f"{day:%d/%m/%Y}")
     key = f"{spec.prompt}.{draft.mode}" if draft.mode else spec.prompt
+    if not draft.mode and urgent.asks_for_alert(draft, spec.key):
+        key = f"urgent.ask.{spec.key}"  # "1/3 …": how far the alert is
     return context.t.html(lang, key)
 
 
@@ -124,7 +130,7 @@ def _choice_labels(context: BotContext, spec: Field) -> list[tuple[str, str]]:
     """(value, label) pairs for the buttons of a question."""
     t, lang = context.t, context.registered_member().language
     if spec.catalogue:
-        return [(item.code, item.name(lang)) for item in context.services.items(spec.catalogue)]
+        return [(item.code, item.short(lang)) for item in context.services.items(spec.catalogue)]
     if spec.options:
         return [(o.value, t.plain(lang, o.label)) for o in spec.options]
     fixed: dict[FieldKind, Collection[str]] = {
@@ -144,17 +150,45 @@ def _question_buttons(
         callback_button(label, AnswerField(draft.id, spec.key, value).pack())
         for value, label in choices
     ]
-    # Short labels share a row; catalogue names are long and get one each.
-    per_row = 1 if spec.catalogue or spec.kind is FieldKind.CHOICE else 3
-    if spec.kind is FieldKind.COUNT:
-        per_row = 6
-    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    rows: list[list[InlineKeyboardButton]]
+    if spec.catalogue:
+        rows = _paired(buttons)
+    else:
+        # Short labels share a row; a fixed choice's options are sentences and get one each.
+        per_row = 1 if spec.kind is FieldKind.CHOICE else 3
+        if spec.kind is FieldKind.COUNT:
+            per_row = 6
+        rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
     if spec.optional:
         skip = AnswerField(draft.id, spec.key, fields.SKIP).pack()
         rows.append([callback_button(t.plain(lang, "button.skip"), skip)])
     if draft.editing:
         rows.append([callback_button(t.plain(lang, "button.keep"), KeepValue(draft.id).pack())])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _paired(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    """Catalogue buttons two to a row, in catalogue order, so 16 fit a phone's screen.
+
+    A label too long for half the width (a deployment's item without a short label) gets
+    a row of its own rather than being cut off.
+    """
+    rows: list[list[InlineKeyboardButton]] = []
+    pair: list[InlineKeyboardButton] = []
+    for button in buttons:
+        if len(button.text) > MAX_SHORT_LABEL:
+            if pair:
+                rows.append(pair)
+                pair = []
+            rows.append([button])
+            continue
+        pair.append(button)
+        if len(pair) == 2:
+            rows.append(pair)
+            pair = []
+    if pair:
+        rows.append(pair)
+    return rows
 
 
 def photo_buttons(context: BotContext, draft: Draft, spec: Field) -> InlineKeyboardMarkup:
@@ -180,12 +214,15 @@ def _summary_buttons(context: BotContext, draft: Draft, form: Form) -> InlineKey
             t.plain(lang, "button.edit", label=t.plain(lang, f.label)),
             EditField(draft.id, f.key).pack(),
         )
-        for f in form.fields
+        for f in form.applicable(draft.data)
+        # An urgent follow-up stays urgent: its alert has gone out.
+        if not (urgent.is_follow_up(draft) and f.key in urgent.LOCKED_IN_FOLLOW_UP)
     ]
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
+    submit = "button.submit_more" if urgent.is_follow_up(draft) else "button.submit"
     rows.append(
         [
-            callback_button(t.plain(lang, "button.submit"), SubmitDraft(draft.id).pack()),
+            callback_button(t.plain(lang, submit), SubmitDraft(draft.id).pack()),
             callback_button(t.plain(lang, "button.discard"), DiscardDraft(draft.id).pack()),
         ]
     )

@@ -12,22 +12,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from telegram import Message, Update
 from telegram.error import BadRequest
 
+from domain import urgent
 from domain.access import ReportRef
 from domain.forms import FORMS
 from domain.models import Draft, NewReport, ReportStatus
 from domain.outbox import OutboxItem
 from domain.routing import alert_recipients
+from handlers.alerts import MORE_PURPOSE, alert_items, follow_up_items
 from handlers.alerts import PURPOSE as ALERT_PURPOSE
-from handlers.alerts import alert_items
 from handlers.context import BotContext, origin_of
 from handlers.review_notices import resubmitted_notices
 from presentation.i18n import Html
 from presentation.keyboards import close_buttons
+from storage.alerts import alert_copies_in
 from storage.members import member_by_id, overseers_and_tree
 from storage.review import OwnOutcome, last_verdict, report_view, resubmit_draft
 from storage.units import get_unit
@@ -51,6 +54,9 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
             else None
         )
         items += await resubmitted_notices(context, view, reviewer, draft.id)
+    follow_up = urgent.is_follow_up(draft)
+    if view is not None and follow_up:
+        items += await _follow_up(context, draft, view.report.data)
     newly_urgent = view is not None and report.urgent and not view.report.urgent
     if view is not None and newly_urgent:
         tree, overseers = await overseers_and_tree(context.db)
@@ -67,7 +73,7 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
 
     result = await resubmit_draft(
         context.db, draft, member, report, context.settings.edit_window, origin_of(update),
-        announcements,
+        announcements, follow_up=follow_up,
     )  # fmt: skip
     number = result.report_id
     if result.outcome is OwnOutcome.REPLAYED:
@@ -93,10 +99,38 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
         except sqlite3.Error:
             log.warning("alerts for report %s: outcome not recorded", number, exc_info=True)
     key = "own.resubmitted" if result.event == "resubmitted" else "own.edited"
+    if follow_up:
+        sent = any(item.purpose == MORE_PURPOSE for item in items)
+        key = "urgent.more_sent" if sent else "urgent.more_nothing"
+        if sent:
+            await _send_follow_up(context, number)
     confirmation = t.html(lang, key, number=number)
     if isinstance(query.message, Message):
-        summary = context.renderer().summary(FORMS[draft.kind], draft.data)
+        summary = context.renderer().summary(FORMS[draft.kind], draft.data, "summary.sent")
         with contextlib.suppress(BadRequest):
             await query.message.edit_text(Html(f"{summary}\n\n{confirmation}"))
             return
     await context.bot.send_message(member.chat_id, confirmation)
+
+
+async def _follow_up(
+    context: BotContext, draft: Draft, before: Mapping[str, Any]
+) -> list[OutboxItem]:
+    """What an urgent incident's follow-up announces: a reply under each alert copy."""
+    assert draft.report_id is not None
+    report_id = draft.report_id
+    copies = await context.db.read(lambda tx: alert_copies_in(tx, report_id))
+    tree, _ = await overseers_and_tree(context.db)
+    return follow_up_items(context.services, report_id, before, draft.data, copies, tree, draft.id)
+
+
+async def _send_follow_up(context: BotContext, report_id: int) -> int:
+    """Send a follow-up's replies now; how many went (the drain retries the rest)."""
+    try:
+        return await context.services.outbox.send_for_report(
+            context.bot, report_id, MORE_PURPOSE, only={MORE_PURPOSE}
+        )
+    except sqlite3.Error:
+        log.warning("follow-up of report %s: sending left to the drain", report_id,
+                    exc_info=True)  # fmt: skip
+        return 0

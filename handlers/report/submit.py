@@ -6,6 +6,7 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Sequence
+from enum import StrEnum
 
 from telegram import Message, Update
 from telegram.error import BadRequest
@@ -13,7 +14,7 @@ from telegram.error import BadRequest
 from domain import flow
 from domain.access import ReportRef
 from domain.forms import FORMS, Form
-from domain.models import Draft, ReportStatus
+from domain.models import Draft, NewReport, ReportStatus, Role
 from domain.outbox import OutboxItem
 from domain.reporting import new_report
 from domain.routing import alert_recipients
@@ -72,23 +73,7 @@ async def submit(
         and await offer_duplicates(update, context, draft, report)
     ):
         return
-    announcements: Announcements = lambda report_id: ()  # noqa: E731
-    if report.urgent:
-        tree, overseers = await overseers_and_tree(context.db)
-        about = ReportRef(member.id, member.unit_code, ReportStatus.SUBMITTED)
-        recipients = alert_recipients(tree, about, overseers)
-        unit = await get_unit(context.db, member.unit_code)
-        assert unit is not None
-        submitted = context.services.clock.now()
-
-        def announcements(report_id: int) -> Sequence[OutboxItem]:
-            return alert_items(
-                context.services, report_id, draft.data, member, unit, submitted, recipients,
-                tree=tree,
-            )  # fmt: skip
-
-    else:  # those who asked to be told of each new report (urgent ones are alerted)
-        announcements = await new_report_notices(context, member, report)
+    announcements, reach = await announce(context, draft, report)
     result = await submit_draft(
         context.db, draft.id, member, report, origin_of(update), announcements
     )
@@ -100,35 +85,14 @@ async def submit(
         return
     context.draft = None
     await query.answer()
-    key, delivered = "report.submitted", 0
-    if report.urgent:
-        # Alerts first: they matter most, and the member is told the truth about them:
-        # how many really went, or that they are still being tried, or that nobody could
-        # be reached at all.
-        outbox = context.services.outbox
-        try:
-            delivered = await outbox.send_for_report(context.bot, result.report_id, PURPOSE)
-        except sqlite3.Error:
-            # The report and its alerts are saved; what came of the sending could not be
-            # written down, and the drain job will see to it.
-            log.warning(
-                "alerts for report %s: outcome not recorded", result.report_id, exc_info=True
-            )
-            delivered = 0
-        if delivered:
-            key = "report.submitted_urgent"
-        elif await outbox.pending_for_report(result.report_id, PURPOSE):
-            key = "report.submitted_urgent_retrying"
-        else:
-            key = "report.submitted_urgent_nobody"
-    confirmation = t.html(lang, key, number=result.report_id, count=delivered)
+    confirmation = await confirm(context, result.report_id, reach)
     if same_as is not None:
         await link_report(context.db, result.report_id, same_as, member.id)
         confirmation = Html(f"{confirmation}\n{t.html(lang, 'duplicate.linked', number=same_as)}")
     # The summary becomes the confirmation, its buttons gone: one call, not two. The
     # menu under the chat is persistent, so no new message is needed to bring it back.
     if isinstance(query.message, Message):
-        summary = context.renderer().summary(form, draft.data)
+        summary = context.renderer().summary(form, draft.data, "summary.sent")
         with contextlib.suppress(BadRequest):
             await query.message.edit_text(Html(f"{summary}\n\n{confirmation}"))
             return
@@ -137,6 +101,75 @@ async def submit(
         confirmation,
         reply_markup=main_keyboard(t, lang, context.registered_member().role),
     )
+
+
+class Reach(StrEnum):
+    """Who a new report's alert is meant for, as the member is told."""
+
+    NOT_URGENT = "not_urgent"
+    SUPERVISORS = "supervisors"  # the nearest level up the tree with anyone to receive it
+    ADMINS = "admins"  # no supervisor up the tree: the deployment's admins instead
+    NOBODY = "nobody"  # not even an admin has joined yet
+
+
+async def announce(
+    context: BotContext, draft: Draft, report: NewReport
+) -> tuple[Announcements, Reach]:
+    """What submitting the report announces (urgent alerts, or notices to those who asked
+    to be told of each new report), and who an alert is meant for."""
+    member = context.registered_member()
+    if not report.urgent:
+        return await new_report_notices(context, member, report), Reach.NOT_URGENT
+    tree, overseers = await overseers_and_tree(context.db)
+    about = ReportRef(member.id, member.unit_code, ReportStatus.SUBMITTED)
+    recipients = alert_recipients(tree, about, overseers)
+    unit = await get_unit(context.db, member.unit_code)
+    assert unit is not None
+    submitted = context.services.clock.now()
+    if not recipients:
+        reach = Reach.NOBODY
+    elif all(recipient.role is Role.ADMIN for recipient in recipients):
+        reach = Reach.ADMINS
+    else:
+        reach = Reach.SUPERVISORS
+
+    def announcements(report_id: int) -> Sequence[OutboxItem]:
+        return alert_items(
+            context.services, report_id, draft.data, member, unit, submitted, recipients,
+            tree=tree,
+        )  # fmt: skip
+
+    return announcements, reach
+
+
+async def confirm(context: BotContext, report_id: int, reach: Reach) -> Html:
+    """Send a new urgent report's alerts at once, then say truthfully what came of them:
+    how many went and to whom, that they are still being tried, or that nobody has
+    joined who could receive them yet (they go as soon as someone does: the drain's
+    ``reach_the_unreached``). An urgent report also gets the emergency numbers."""
+    t, lang = context.t, context.registered_member().language
+    if reach is Reach.NOT_URGENT:
+        return t.html(lang, "report.submitted", number=report_id)
+    delivered = 0
+    outbox = context.services.outbox
+    try:
+        delivered = await outbox.send_for_report(context.bot, report_id, PURPOSE)
+    except sqlite3.Error:
+        # The report and its alerts are saved; what came of the sending could not be
+        # written down, and the drain job will see to it.
+        log.warning("alerts for report %s: outcome not recorded", report_id, exc_info=True)
+    if reach is Reach.NOBODY:
+        key = "report.submitted_urgent_nobody"
+    elif delivered and reach is Reach.ADMINS:
+        key = "report.submitted_urgent_admins"
+    elif delivered:
+        key = "report.submitted_urgent"
+    elif await outbox.pending_for_report(report_id, PURPOSE):
+        key = "report.submitted_urgent_retrying"
+    else:  # every copy refused for good (blocked, chat gone), and nobody left to try
+        key = "report.submitted_urgent_unreached"
+    said = t.html(lang, key, number=report_id, count=delivered)
+    return Html(f"{said}\n{t.html(lang, 'urgent.numbers')}")
 
 
 async def submit_again(update: Update, context: BotContext, draft_id: int) -> None:

@@ -1,0 +1,209 @@
+"""🆘 Báo khẩn: an urgent incident reaches the supervisors after three answers, and what
+the member adds afterwards reaches the same people as a reply under their alert."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+
+from botapi_sim.core import Call, Message
+from botapi_sim.driver import Harness, Person
+from domain.models import Role
+from tests.flows import deliveries
+
+URGENT = "🆘 Báo khẩn"
+NUMBERS = ("113", "114", "115")
+
+
+def sent(person: Person) -> list[Call]:
+    """The new messages the bot sent this person (not edits, not pop-ups)."""
+    return [c for c in person.calls() if c.method.startswith("send") and c.ok]
+
+
+def alerts(person: Person) -> list[Message]:
+    return [m for m in person.messages() if m.text.startswith("🚨 KHẨN CẤP")]
+
+
+async def report_fire(lan: Person) -> None:
+    await lan.send(URGENT)
+    await lan.tap("Cháy, nổ")
+    await lan.send_location(18.6796, 105.6813)
+    await lan.send("Cháy kho củi, lửa đang lan")
+
+
+async def test_the_alert_goes_after_three_answers_in_four_messages(harness: Harness) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    before = len(sent(lan))
+
+    await lan.send(URGENT)
+    intro = sent(lan)[-1]
+    assert "Báo khẩn" in intro.text and all(n in intro.text for n in NUMBERS)
+    assert any("Cháy, nổ" in label for label, _ in intro.inline_buttons())
+    await lan.tap("Cháy, nổ")
+    await lan.send_location(18.6796, 105.6813)
+    assert alerts(hung) == []  # not yet: one line of what is happening is still to come
+    await lan.send("Cháy kho củi, lửa đang lan")
+
+    # The member sent four things, and the bot four messages: the category question (with
+    # what follows and the emergency numbers), the place question, the one-line question,
+    # and the confirmation with the first of the optional questions.
+    assert len(sent(lan)) - before == 4
+    confirmation = sent(lan)[-1].text
+    assert "Đã báo ngay cho 1 cán bộ phụ trách" in confirmation
+    assert all(n in confirmation for n in NUMBERS)
+    assert "Bổ sung" in confirmation or "bổ sung" in confirmation
+    (alert,) = alerts(hung)
+    assert "Vụ việc số 1" in alert.text and "Cháy kho củi, lửa đang lan" in alert.text
+    assert deliveries(harness) == [(900, "sent", 1)]
+    with sqlite3.connect(harness.db_path) as db:
+        urgent, action = db.execute("SELECT urgent, action_taken FROM reports").fetchone()
+    assert (urgent, action) == (1, None)  # saved as urgent; what was done is asked next
+
+
+async def test_what_is_added_later_is_a_reply_under_each_alert(harness: Harness) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    ha = await harness.join(901, "16702", Role.SUPERVISOR, "Hà")
+    lan = await harness.join(501, "16702-K01")
+    await report_fire(lan)
+    seen = {p.user_id: len(p.calls()) for p in (hung, ha)}
+
+    await lan.send("Ông Tư, chủ kho, 0912 345 678")  # people involved
+    await lan.send_photo("fire-1")
+    await lan.tap("Xong")
+    await lan.tap("Cần theo dõi")
+    summary = lan.last_buttons_call()
+    assert "Bổ sung cho vụ việc khẩn số 1" in summary.text
+    labels = [label for label, _ in summary.inline_buttons()]
+    assert any("Gửi bổ sung" in label for label in labels)
+    assert not any("Mức độ" in label or "Khẩn cấp" in label for label in labels)
+    assert len(hung.calls()) == seen[900]  # nothing reaches them before the member sends it
+    await lan.tap("Gửi bổ sung")
+
+    assert "Đã gửi phần bổ sung cho vụ việc khẩn số 1" in lan.last_text()
+    for supervisor in (hung, ha):
+        (alert,) = alerts(supervisor)  # no second alert
+        more = [m for m in supervisor.messages() if "Bổ sung cho vụ việc khẩn số 1" in m.text]
+        assert len(more) == 1
+        assert more[0].reply_to == alert.message_id
+        assert "Ông Tư" in more[0].text and "Cần theo dõi" in more[0].text
+        assert "Cháy kho củi" not in more[0].text  # what the alert said is not said again
+        photos = [c for c in supervisor.calls()[seen[supervisor.user_id] :]
+                  if c.method == "sendPhoto"]  # fmt: skip
+        assert [c.params["photo"] for c in photos] == ["fire-1"]
+    with sqlite3.connect(harness.db_path) as db:
+        row = db.execute("SELECT people, action_taken, status FROM reports").fetchone()
+        events = [e for (e,) in db.execute("SELECT event FROM report_events ORDER BY id")]
+    assert row == ("Ông Tư, chủ kho, 0912 345 678", "follow_up", "submitted")
+    assert events == ["submitted", "followed_up"]
+
+
+async def test_a_follow_up_that_adds_nothing_sends_nothing(harness: Harness) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    await report_fire(lan)
+    await lan.tap("Bỏ qua")  # people
+    await lan.tap("Bỏ qua")  # photos
+    await lan.tap("Cần theo dõi")
+    seen = len(hung.calls())
+    await lan.tap("Gửi bổ sung")
+    # The action is new, so it goes; nothing else does.
+    new = [c for c in hung.calls()[seen:] if c.method == "sendMessage"]
+    assert len(new) == 1 and "Cần theo dõi" in new[0].text
+    assert "Người liên quan" not in new[0].text
+
+
+async def test_the_same_answer_delivered_twice_makes_one_report_and_one_alert(
+    harness: Harness,
+) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    await lan.send(URGENT)
+    await lan.tap("Cháy, nổ")
+    await lan.send_location(18.6796, 105.6813)
+    await lan.send("Cháy kho củi", update_id=777_001)
+    await lan.send("Cháy kho củi", update_id=777_001)  # Telegram delivers it again
+    assert len(alerts(hung)) == 1
+    with sqlite3.connect(harness.db_path) as db:
+        assert db.execute("SELECT count(*) FROM reports").fetchone() == (1,)
+
+
+async def test_the_alert_survives_a_restart_right_after_the_last_answer(
+    harness: Harness,
+) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    await lan.send(URGENT)
+    await lan.tap("Cháy, nổ")
+    await lan.send_location(18.6796, 105.6813)
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
+    await lan.send("Cháy kho củi")
+    await harness.restart()
+    harness.elapse(timedelta(seconds=15))  # the retry's time
+    await harness.run_job("outbox:drain")
+    assert len(alerts(hung)) == 1
+    # The member is on the follow-up, not back at the start.
+    await lan.send("Không rõ ai")
+    with sqlite3.connect(harness.db_path) as db:
+        assert db.execute("SELECT step FROM drafts").fetchone() == ("photos",)
+
+
+async def test_tapping_urgent_again_on_the_way_takes_up_the_same_report(
+    harness: Harness,
+) -> None:
+    lan = await harness.join(501, "16702-K01")
+    await lan.send(URGENT)
+    await lan.tap("Cháy, nổ")
+    await lan.send(URGENT)
+    assert "đang báo khẩn dở" in lan.last_text()
+    with sqlite3.connect(harness.db_path) as db:
+        assert db.execute("SELECT count(*), step FROM drafts").fetchone() == (1, "place")
+
+
+async def test_with_no_supervisor_the_admins_get_it_then_the_first_supervisor_to_join(
+    harness: Harness,
+) -> None:
+    admin = await harness.join(990, "40", Role.ADMIN, "Quản trị")
+    lan = await harness.join(501, "17464-X01")
+    await report_fire(lan)
+    said = lan.last_text()
+    assert "quản trị viên (1 người)" in said
+    assert "Khi có cán bộ phụ trách tham gia, bot sẽ gửi ngay cho họ" in said
+    assert len(alerts(admin)) == 1
+
+    await harness.run_job("outbox:drain")  # nobody nearer yet: nothing more
+    assert deliveries(harness) == [(990, "sent", 1)]
+    supervisor = await harness.join(900, "17464", Role.SUPERVISOR, "Diễn")
+    await harness.run_job("outbox:drain")
+    assert len(alerts(supervisor)) == 1
+    await harness.run_job("outbox:drain")  # once only
+    assert len(alerts(supervisor)) == 1 and len(alerts(admin)) == 1
+    assert deliveries(harness) == [(990, "sent", 1), (900, "sent", 1)]
+
+
+async def test_an_acknowledged_alert_is_not_sent_to_a_late_joiner(harness: Harness) -> None:
+    admin = await harness.join(990, "40", Role.ADMIN, "Quản trị")
+    lan = await harness.join(501, "17464-X01")
+    await report_fire(lan)
+    await admin.tap("Tiếp nhận")
+    supervisor = await harness.join(900, "17464", Role.SUPERVISOR, "Diễn")
+    await harness.run_job("outbox:drain")
+    assert alerts(supervisor) == []
+
+
+def menu(person: Person) -> list[list[dict[str, object]]]:
+    """The keyboard under the chat, as the newest message that set one left it."""
+    for call in reversed(person.calls()):
+        markup = call.params.get("reply_markup")
+        keyboard = (json.loads(markup) if isinstance(markup, str) else markup or {}).get("keyboard")
+        if keyboard:
+            return list(keyboard)
+    raise AssertionError("no menu")
+
+
+async def test_urgent_is_on_every_reporters_menu(harness: Harness) -> None:
+    lan = await harness.join(501, "16702-K01")
+    assert menu(lan)[0] == [{"text": URGENT}]  # alone, on top
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    assert any({"text": URGENT} in row for row in menu(hung))

@@ -7,7 +7,7 @@ import os
 from concurrent.futures import Executor
 from datetime import timedelta
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeDefault, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     ApplicationBuilder,
@@ -136,7 +136,14 @@ def build_application(
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
         .context_types(ContextTypes(context=BotContext))
-        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        # No link previews: an alert's map link would otherwise bring a large map card
+        # after the native location the alert already sends.
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .concurrent_updates(processor)
         .get_updates_request(updates_request)
         .post_init(_open_services)

@@ -17,9 +17,6 @@ DEFAULT_ESCALATE_AFTER = timedelta(minutes=15)
 # The escalation job looks this often; a shorter wait could not be kept.
 SHORTEST_ESCALATE_AFTER = timedelta(seconds=30)
 LONGEST_ESCALATE_AFTER = timedelta(hours=24)
-ESCALATE_AFTER_SHAPE = (
-    "a number of minutes, or hours, minutes and seconds such as 15m, 1h, 1h30m or 90s"
-)
 
 _INTERVAL = re.compile(r"(?:(\d{1,4})h)?(?:(\d{1,5})m)?(?:(\d{1,6})s)?")
 

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.forms import FORMS, Field, FieldKind, Form
-from domain.models import CatalogueItem, Member, Report, Unit
+from domain.models import CatalogueItem, Member, Unit
 from domain.values import Address, Duration, NoPlace, Pin, Place, Value, decode_answers
 from presentation.i18n import Html, Translator
 
@@ -218,23 +218,3 @@ class FormRenderer:
                 )
             )
         return Html("\n".join(lines))
-
-    def report_line(self, report: Report) -> Html:
-        """One line of /my."""
-        t, lang = self.t, self.language
-        if report.kind == "nothing":
-            return t.html(
-                lang, "my.line_nothing", number=report.id, day=local_day(report.period_date)
-            )
-        form = FORMS[report.kind]
-        category = catalogue_name(self.catalogues.get(report.kind, ()), report.category_code, lang)
-        return t.html(
-            lang,
-            "my.line",
-            number=report.id,
-            title=t.html(lang, form.title),
-            category=shorten(category, 40),
-            when=local_time(report.occurred_at, self.zone),
-            status=t.html(lang, f"status.{report.status}"),
-            urgent=t.html(lang, "my.urgent_mark") if report.urgent else "",
-        )

@@ -64,8 +64,12 @@ EDIT_PURPOSE = "alert_edit"
 UPDATE_PURPOSE = "alert_update"
 # What a member adds to an urgent incident after its alert, as a reply to each copy.
 MORE_PURPOSE = "alert_more"
-# How far back the drain looks for urgent reports whose alert reached nobody.
-UNREACHED_LOOKBACK = timedelta(days=1)
+# How far back the drain looks for urgent reports whose alert reached nobody: the member
+# was told it goes to the first who joins within this (report.submitted_urgent_nobody).
+UNREACHED_LOOKBACK = timedelta(days=7)
+# How far back an open alert that only the admins got goes to a supervisor who joins a
+# nearer level (report.submitted_urgent_admins says "within the day").
+NEARER_LOOKBACK = timedelta(days=1)
 # How far back the escalation job looks for alerts nobody has acknowledged: long enough
 # for any chain of levels at the longest BOT_ESCALATE_AFTER.
 ESCALATION_LOOKBACK = timedelta(days=2)
@@ -212,18 +216,18 @@ async def escalate_unreached(services: Services, row: OutboxRow) -> None:
 
 
 async def reach_the_unreached(services: Services) -> int:
-    """Job: urgent reports of the last day whose alert reaches nobody: try again up the tree.
+    """Job: urgent reports of the last week whose alert reaches nobody: try again up the tree.
 
     This also catches what a crash between giving up and passing on would lose, and a
     supervisor or admin who joined after the report: they are told now. An open alert
     that only reached a level above the nearest one now staffed (the admins, because the
     unit had no supervisor yet) goes to that nearer level too, once someone joins it.
     """
-    since = services.clock.now() - UNREACHED_LOOKBACK
+    now = services.clock.now()
     passed_on = 0
-    for report_id in await unreached_urgent_reports(services.db, since):
+    for report_id in await unreached_urgent_reports(services.db, now - UNREACHED_LOOKBACK):
         passed_on += await _pass_on(services, report_id)
-    return passed_on + await _reach_nearer(services, since)
+    return passed_on + await _reach_nearer(services, now - NEARER_LOOKBACK)
 
 
 async def _reach_nearer(services: Services, since: datetime) -> int:

@@ -50,7 +50,7 @@ async def test_no_supervisor_at_all_is_said_plainly(harness: Harness) -> None:
     await submit_urgent(lan)
     said = lan.last_text()
     assert "Chưa ai nhận được tin này qua bot" in said
-    assert "Bot sẽ gửi ngay khi có người tham gia" in said
+    assert "Nếu trong 7 ngày có người tham gia, bot sẽ gửi ngay cho họ" in said
     assert "113" in said and "114" in said and "115" in said
     assert deliveries(harness) == []
 
@@ -215,7 +215,7 @@ async def test_with_no_supervisor_anywhere_the_admins_get_the_alert(harness: Har
     # Said as it is: an admin has it, no supervisor yet, and who gets it when one joins.
     said = lan.last_text()
     assert "tin khẩn đã gửi ngay cho quản trị viên (1 người)" in said
-    assert "Khi có cán bộ phụ trách tham gia, bot sẽ gửi ngay cho họ" in said
+    assert "Nếu trong ngày có cán bộ phụ trách tham gia mà tin chưa được tiếp nhận" in said
 
 
 async def test_while_telegram_fails_the_member_is_told_the_bot_keeps_trying(

@@ -173,7 +173,7 @@ async def test_with_no_supervisor_the_admins_get_it_then_the_first_supervisor_to
     await report_fire(lan)
     said = lan.last_text()
     assert "quản trị viên (1 người)" in said
-    assert "Khi có cán bộ phụ trách tham gia, bot sẽ gửi ngay cho họ" in said
+    assert "Nếu trong ngày có cán bộ phụ trách tham gia mà tin chưa được tiếp nhận" in said
     assert len(alerts(admin)) == 1
 
     await harness.run_job("outbox:drain")  # nobody nearer yet: nothing more
@@ -211,3 +211,26 @@ async def test_urgent_is_on_every_reporters_menu(harness: Harness) -> None:
     assert menu(lan)[0] == [{"text": URGENT}]  # alone, on top
     hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
     assert any({"text": URGENT} in row for row in menu(hung))
+
+
+async def test_an_alert_nobody_got_goes_to_whoever_joins_within_the_week(
+    harness: Harness,
+) -> None:
+    lan = await harness.join(501, "17464-X01")
+    await report_fire(lan)
+    assert "Nếu trong 7 ngày có người tham gia, bot sẽ gửi ngay cho họ" in sent(lan)[-1].text
+    harness.elapse(timedelta(days=3))
+    supervisor = await harness.join(900, "17464", Role.SUPERVISOR, "Diễn")
+    await harness.run_job("outbox:drain")
+    assert len(alerts(supervisor)) == 1
+
+
+async def test_after_the_week_a_late_joiner_is_not_sent_a_stale_alert(
+    harness: Harness,
+) -> None:
+    lan = await harness.join(501, "17464-X01")
+    await report_fire(lan)
+    harness.elapse(timedelta(days=8))
+    supervisor = await harness.join(900, "17464", Role.SUPERVISOR, "Diễn")
+    await harness.run_job("outbox:drain")
+    assert alerts(supervisor) == []

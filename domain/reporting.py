@@ -37,6 +37,12 @@ def _as(kind: type[T], value: Value | None) -> T:
     return value
 
 
+def _answers_only(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A draft's answers without its marks ("@urgent_first"): those say how the draft
+    was asked, and a report reopened later is asked as any other."""
+    return {key: value for key, value in data.items() if not key.startswith("@")}
+
+
 def new_report(form: Form, data: Mapping[str, Any], zone: ZoneInfo) -> NewReport:
     """Map a form's answers onto report columns; the answers are kept whole as well."""
     answers = decode_answers(form, data)
@@ -54,7 +60,7 @@ def new_report(form: Form, data: Mapping[str, Any], zone: ZoneInfo) -> NewReport
             action_taken=action if isinstance(action, str) else None,
             urgent=answers["urgent"] is True,
             photos=_photos(answers["photos"]),
-            data=dict(data),
+            data=_answers_only(data),
             **place_columns(answers["place"]),
         )
     if form.kind == "activity":
@@ -71,7 +77,7 @@ def new_report(form: Form, data: Mapping[str, Any], zone: ZoneInfo) -> NewReport
             duration_minutes=span.minutes,
             photos=_photos(answers["photos"]),
             # People reached stays in the answers, and only for a type that asks it.
-            data=form.without_inapplicable(data),
+            data=_answers_only(form.without_inapplicable(data)),
             **place_columns(answers["place"]),
         )
     raise ValueError(f"no report mapping for form {form.kind!r}")

@@ -94,3 +94,9 @@ def new_photos(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[list
     """The photos a follow-up adds, as stored: [file_id, unique_id, kind]."""
     seen = {tuple(p[:2]) for p in before.get("photos") or ()}
     return [p for p in after.get("photos") or () if tuple(p[:2]) not in seen]
+
+
+def just_alerted(draft: Draft) -> bool:
+    """A follow-up still on its first question: the alert has just gone, and the member
+    may not have seen that it did (their reply was lost to a restart)."""
+    return is_follow_up(draft) and draft.step == follow_up_step(INCIDENT, draft.data)

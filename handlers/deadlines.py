@@ -36,8 +36,7 @@ from domain.privacy import name_or_hidden, names_shown_to
 from domain.routing import nearest_recipients
 from handlers.context import BotContext, Services
 from handlers.guard import permit
-from handlers.menu import nothing_to_report
-from handlers.report.resume import begin
+from handlers.menu import nothing_to_report, start_report
 from presentation.callbacks import NothingToday, StartReport, unpack
 from presentation.i18n import Html
 from presentation.keyboards import MENU_ACTIVITY, MENU_INCIDENT, MENU_NOTHING
@@ -230,7 +229,7 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
     data = unpack(query.data)
     await query.answer()
     if isinstance(data, StartReport) and data.kind in FORMS:
-        await begin(update, context, FORMS[data.kind])
+        await start_report(update, context, FORMS[data.kind])
     elif isinstance(data, NothingToday):
         await nothing_to_report(update, context)
 

@@ -77,14 +77,22 @@ async def choose_language(update: Update, context: BotContext) -> None:
 
 
 async def cancel(update: Update, context: BotContext) -> None:
-    """Discard the member's draft, if any."""
+    """Discard the member's draft, if any. A sent report reopened (an edit, or what is
+    being added to an urgent incident) stays as it was sent: only the changes go."""
     member = context.registered_member()
+    open_draft = context.draft
     discarded = await discard_draft(context.db, member.id)
     context.draft = None
+    t, lang = context.t, member.language
+    if not discarded:
+        said = t.html(lang, "cancel.nothing")
+    elif open_draft is not None and open_draft.report_id is not None:
+        said = t.html(lang, "own.edit_discarded", number=open_draft.report_id)
+    else:
+        said = t.html(lang, "cancel.done")
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        context.t.html(member.language, "cancel.done" if discarded else "cancel.nothing"),
-        reply_markup=main_keyboard(context.t, member.language, member.role),
+        said, reply_markup=main_keyboard(t, lang, member.role)
     )
 
 

@@ -39,6 +39,7 @@ from storage.outbox import (
     mark_blocked,
     mark_failed,
     mark_sent,
+    message_state,
     outbox_status,
     sent_message_id,
     settle_interrupted,
@@ -291,8 +292,17 @@ class OutboxSender:
                 await mark_failed(self.db, row.id, "the message it edits was not sent", None)
                 log.info("outbox %s (%s): the message it edits was not sent", row.id, item.key)
                 return False
-        # A reply to a message not sent (yet, or ever) goes on its own: it says what it is.
-        answering = await sent_message_id(self.db, payload.reply_to) if payload.reply_to else None
+        answering: int | None = None
+        if payload.reply_to is not None:
+            # A reply waits for the message it answers (an alert still being retried),
+            # and is not sent at all to someone that message never reached.
+            state, answering = await message_state(self.db, payload.reply_to)
+            if state == "pending":
+                return False  # still due: a later drain sends it after the alert
+            if state != "sent":
+                await mark_failed(self.db, row.id, "the message it answers was not sent", None)
+                log.info("outbox %s (%s): the message it answers was not sent", row.id, item.key)
+                return False
         content = None
         if payload.file is not None:
             content = await made_file(self.db, payload.file.file_id)

@@ -236,6 +236,15 @@ async def outbox_status(db: Database, report_id: int, purpose: str) -> dict[str,
     return {row["status"]: row["n"] for row in rows}
 
 
+async def message_state(db: Database, key: str) -> tuple[str | None, int | None]:
+    """An outbox message's status (pending, sent, failed; None if there is none) and,
+    once sent, its Telegram message id."""
+    row = await db.fetch_one("SELECT status, message_id FROM outbox WHERE key = ?", (key,))
+    if row is None:
+        return None, None
+    return row["status"], row["message_id"]
+
+
 async def sent_message_id(db: Database, key: str) -> int | None:
     """The Telegram message id of an outbox message that was sent; None if it was not."""
     row = await db.fetch_one(

@@ -501,9 +501,9 @@ async def resubmit_draft(
     """Submit a reopened draft as its report again: same number, same history, new answers.
 
     A ``follow_up`` adds to an urgent incident alerted before its form was finished
-    (domain/urgent.py): it records "followed_up", keeps the report's status, and is not
-    bound by the edit window or a review meanwhile, only by the report not being
-    withdrawn.
+    (domain/urgent.py). Submitted or verified, it records "followed_up" and keeps the
+    status, whatever the edit window; returned for more information, it answers the
+    review as any resubmission does; rejected or withdrawn, it is refused.
 
     Answering a review ("returned") records "resubmitted" and puts the report back to
     "submitted"; the reporter's own edit records "edited", and only while the rules still
@@ -525,10 +525,12 @@ async def resubmit_draft(
         current, facts = found
         move = resubmission(current.status)
         reason = OWN_CLOSED if move is None else None
-        if follow_up:
-            withdrawn = current.status is ReportStatus.WITHDRAWN
-            move = None if withdrawn else Resubmission("followed_up", own=False)
-            reason = OWN_CLOSED if withdrawn else None
+        if follow_up and current.status in (ReportStatus.SUBMITTED, ReportStatus.VERIFIED):
+            # What was added to an urgent incident: not an edit, so not bound by the
+            # window or the review; the report keeps its status.
+            move, reason = Resubmission("followed_up", own=False), None
+        elif follow_up and current.status is ReportStatus.RETURNED:
+            reason = None  # the additions answer the reviewer too: resubmitted
         elif move is not None and move.own:
             reason = own_change(OwnChange.EDIT, facts, tx.now, window)
         if reason is not None:
@@ -551,7 +553,7 @@ async def resubmit_draft(
                 draft.id,
                 *_report_columns(report),
                 now,
-                int(follow_up),
+                int(move.event == "followed_up"),
                 int(report.urgent),
                 report_id,
             ),

@@ -64,3 +64,19 @@ def draft_row(harness: Harness) -> tuple[object, ...] | None:
             "SELECT step, mode, editing, data FROM drafts"
         ).fetchone()
         return row
+
+
+async def crash_after_commit(harness: Harness, update_id: int) -> None:
+    """Restart as after a process killed after committing an update, before replying.
+
+    The change and its once-key are in; the note that its replies are owed is still there
+    (a clean stop would have cleared it).
+    """
+    await harness.stop()
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute(
+            "INSERT OR IGNORE INTO pending_replies (update_id, chat_id, user_id, taken_at)"
+            " VALUES (?, 501, 501, '2026-11-26T03:00:00+00:00')",
+            (update_id,),
+        )
+    await harness.start()

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from botapi_sim.driver import Harness
 from domain.models import Role
-from tests.flows import deliveries, submit_urgent, walk_incident
+from tests.flows import crash_after_commit, deliveries, submit_urgent, walk_incident
 
 
 def one_value(harness: Harness, sql: str) -> object:
@@ -100,22 +100,6 @@ async def test_alert_pending_at_a_crash_is_sent_once_after_restart(harness: Harn
         if c.method == "sendMessage" and "KHẨN CẤP" in str(c.params.get("text"))
     ]  # fmt: skip
     assert len(delivered) == 2  # the attempt Telegram refused with 502, then one delivery
-
-
-async def crash_after_commit(harness: Harness, update_id: int) -> None:
-    """Restart as after a process killed after committing an update, before replying.
-
-    The change and its once-key are in; the note that its replies are owed is still there
-    (a clean stop would have cleared it).
-    """
-    await harness.stop()
-    with sqlite3.connect(harness.db_path) as connection:
-        connection.execute(
-            "INSERT OR IGNORE INTO pending_replies (update_id, chat_id, user_id, taken_at)"
-            " VALUES (?, 501, 501, '2026-11-26T03:00:00+00:00')",
-            (update_id,),
-        )
-    await harness.start()
 
 
 async def test_a_reply_lost_in_a_crash_is_made_good_at_start_up(harness: Harness) -> None:

@@ -10,7 +10,8 @@ from datetime import timedelta
 from botapi_sim.core import Call, Message
 from botapi_sim.driver import Harness, Person
 from domain.models import Role
-from tests.flows import deliveries
+from presentation.callbacks import OpenReport
+from tests.flows import crash_after_commit, deliveries
 
 URGENT = "🆘 Báo khẩn"
 NUMBERS = ("113", "114", "115")
@@ -234,3 +235,133 @@ async def test_after_the_week_a_late_joiner_is_not_sent_a_stale_alert(
     supervisor = await harness.join(900, "17464", Role.SUPERVISOR, "Diễn")
     await harness.run_job("outbox:drain")
     assert alerts(supervisor) == []
+
+
+async def finish_follow_up(lan: Person) -> None:
+    await lan.tap("Bỏ qua")  # people
+    await lan.send_photo("fire-1")
+    await lan.tap("Xong")
+    await lan.tap("Cần theo dõi")
+    await lan.tap("Gửi bổ sung")
+
+
+async def test_a_follow_up_waits_for_an_alert_still_being_retried(harness: Harness) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
+    await report_fire(lan)
+    await finish_follow_up(lan)
+    assert not any("Bổ sung cho vụ việc" in m.text for m in hung.messages())  # not before it
+    await harness.run_job("outbox:drain")  # the alert's retry is not due yet: still nothing
+    assert alerts(hung) == []
+    harness.elapse(timedelta(seconds=15))
+    await harness.run_job("outbox:drain")
+    await harness.run_job("outbox:drain")
+    (alert,) = alerts(hung)
+    (more,) = [m for m in hung.messages() if "Bổ sung cho vụ việc khẩn số 1" in m.text]
+    assert more.message_id > alert.message_id and more.reply_to == alert.message_id
+
+
+async def test_a_follow_up_is_not_sent_to_someone_the_alert_never_reached(
+    harness: Harness,
+) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    ha = await harness.join(901, "16702", Role.SUPERVISOR, "Hà")
+    lan = await harness.join(501, "16702-K01")
+    harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=901)
+    await report_fire(lan)
+    await finish_follow_up(lan)
+    # Hà's alert is given up for good (she blocked the bot) before it could be retried.
+    harness.elapse(timedelta(seconds=15))
+    harness.telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user",
+                               chat_id=901)  # fmt: skip
+    await harness.run_job("outbox:drain")
+    await harness.run_job("outbox:drain")
+    assert not any("Bổ sung" in c.text for c in ha.calls() if c.ok)
+    assert any("Bổ sung cho vụ việc khẩn số 1" in m.text for m in hung.messages())
+    with sqlite3.connect(harness.db_path) as db:
+        assert db.execute(
+            "SELECT status FROM outbox WHERE purpose = 'alert_more' ORDER BY recipient_id"
+        ).fetchall() == [("sent",), ("failed",)]
+
+
+async def test_a_returned_urgent_report_is_answered_as_any_other(harness: Harness) -> None:
+    """The urgent-first mark stays on the draft: a report reopened later is an edit or an
+    answer to its review, bound by the usual rules, never a follow-up."""
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    await report_fire(lan)
+    await finish_follow_up(lan)
+    with sqlite3.connect(harness.db_path) as db:
+        (data,) = db.execute("SELECT data FROM reports").fetchone()
+    assert "@urgent_first" not in json.loads(data)
+    await hung.tap_data(OpenReport(1).pack())
+    await hung.tap("Cần bổ sung")
+    await hung.send("Ghi rõ kho của ai")
+    await harness.run_job("outbox:drain")
+    await lan.tap("Bổ sung báo cáo số 1")
+    await lan.tap("Diễn biến")
+    await lan.send("Cháy kho củi nhà ông Tư")
+    await lan.tap("Gửi báo cáo")
+    with sqlite3.connect(harness.db_path) as db:
+        assert db.execute("SELECT status FROM reports").fetchone() == ("submitted",)
+        events = [e for (e,) in db.execute("SELECT event FROM report_events ORDER BY id")]
+    assert events == ["submitted", "followed_up", "returned", "resubmitted"]
+
+
+async def test_a_verified_report_is_still_added_to_but_keeps_its_status(
+    harness: Harness,
+) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    await report_fire(lan)
+    await hung.tap_data(OpenReport(1).pack())
+    await hung.tap("Xác minh")
+    await finish_follow_up(lan)
+    assert any("Đã gửi phần bổ sung cho vụ việc khẩn số 1" in c.text for c in lan.calls())
+    with sqlite3.connect(harness.db_path) as db:
+        assert db.execute("SELECT status FROM reports").fetchone() == ("verified",)
+
+
+async def test_a_restart_that_lost_the_confirmation_says_the_alert_went(
+    harness: Harness,
+) -> None:
+    await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    await lan.send(URGENT)
+    await lan.tap("Cháy, nổ")
+    await lan.send_location(18.6796, 105.6813)
+    await lan.send("Cháy kho củi", update_id=9100)
+    seen = len(lan.calls())
+    await crash_after_commit(harness, 9100)
+    (told,) = [c.text for c in lan.calls()[seen:] if c.method == "sendMessage"]
+    assert "Đã báo ngay cho 1 cán bộ phụ trách" in told
+    assert all(n in told for n in NUMBERS)
+    assert "Những ai liên quan" in told
+
+
+async def test_cancel_on_a_follow_up_says_the_report_stands(harness: Harness) -> None:
+    await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    lan = await harness.join(501, "16702-K01")
+    await report_fire(lan)
+    await lan.send("/cancel")
+    assert "Báo cáo số 1 vẫn giữ như đã gửi" in lan.last_text()
+
+
+async def test_urgent_over_an_edit_asks_about_the_report_open_under_it_too(
+    harness: Harness,
+) -> None:
+    """Discarding the changes to a sent report must not also drop a new report that was
+    open under it without asking."""
+    lan = await harness.join(501, "16702-K01")
+    await report_fire(lan)
+    await lan.send("/cancel")  # the additions: report 1 stands as sent
+    await lan.send("/activity")
+    await lan.tap("Tuần tra")
+    await lan.send("/my")
+    await lan.tap("Sửa số 1")
+    await lan.send(URGENT)
+    await lan.tap("Bỏ, báo khẩn ngay")
+    assert "đang báo dở" in lan.last_text()  # now about the activity
+    with sqlite3.connect(harness.db_path) as db:
+        assert db.execute("SELECT kind, report_id FROM drafts").fetchall() == [("activity", None)]

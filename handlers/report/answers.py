@@ -146,7 +146,8 @@ async def _on_draft_button(
             await start_report(update, context, FORMS[kind])
         case ReplaceDraft(kind=urgent_flow.URGENT_START):
             await _discard_for_new(context, query, chat_id, draft)
-            await urgent_flow.begin_urgent(update, context)
+            # Another report may have been open under that one: asked about in its turn.
+            await urgent_flow.start_urgent(update, context)
         case ReplaceWithNothing():
             await _discard_for_new(context, query, chat_id, draft)
             await nothing_to_report(update, context)

@@ -36,6 +36,8 @@ from storage.review import OwnOutcome, last_verdict, report_view, resubmit_draft
 from storage.units import get_unit
 
 log = logging.getLogger(__name__)
+# A report that takes no more: what is added to it is not announced.
+CLOSED = (ReportStatus.REJECTED, ReportStatus.WITHDRAWN)
 
 
 async def resubmit(update: Update, context: BotContext, draft: Draft, report: NewReport) -> None:
@@ -54,8 +56,10 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
             else None
         )
         items += await resubmitted_notices(context, view, reviewer, draft.id)
+    # Added to an urgent incident after its alert: to everyone the alert went to, unless
+    # the report was rejected or withdrawn meanwhile (storage refuses it then).
     follow_up = urgent.is_follow_up(draft)
-    if view is not None and follow_up:
+    if view is not None and follow_up and view.report.status not in CLOSED:
         items += await _follow_up(context, draft, view.report.data)
     newly_urgent = view is not None and report.urgent and not view.report.urgent
     if view is not None and newly_urgent:
@@ -99,11 +103,17 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
         except sqlite3.Error:
             log.warning("alerts for report %s: outcome not recorded", number, exc_info=True)
     key = "own.resubmitted" if result.event == "resubmitted" else "own.edited"
-    if follow_up:
-        sent = any(item.purpose == MORE_PURPOSE for item in items)
-        key = "urgent.more_sent" if sent else "urgent.more_nothing"
-        if sent:
-            await _send_follow_up(context, number)
+    if follow_up and any(item.purpose == MORE_PURPOSE for item in items):
+        key = "urgent.more_sent"
+        await _send_follow_up(context, number)
+    elif (
+        follow_up
+        and view is not None
+        and urgent.added(FORMS[draft.kind], view.report.data, draft.data)
+    ):
+        key = "urgent.more_saved"  # the alert reached nobody yet: it will carry them
+    elif follow_up:
+        key = "urgent.more_nothing"
     confirmation = t.html(lang, key, number=number)
     if isinstance(query.message, Message):
         summary = context.renderer().summary(FORMS[draft.kind], draft.data, "summary.sent")

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
-from domain import flow
+from domain import flow, urgent
 from domain.access import Action
 from domain.forms import FORMS, MAX_PHOTOS, FieldKind, Form
 from domain.models import Draft
+from handlers.alerts import PURPOSE as ALERT_PURPOSE
 from handlers.context import BotContext, origin_of
 from handlers.guard import permit
 from handlers.report.prompts import photo_buttons, send_prompt
-from presentation.callbacks import ContinueDraft, ReplaceDraft
 from presentation.i18n import Html
-from presentation.keyboards import callback_button, main_keyboard
+from presentation.keyboards import main_keyboard
 from storage.drafts import discard_draft, draft_for, save_draft_step, start_draft
 from storage.members import member_by_telegram_id
+from storage.outbox import outbox_status
 from storage.reports import latest_report_since
 
 # How far back a report counts as "the one you just sent" when a reply was lost.
@@ -46,18 +47,11 @@ async def load_draft(context: BotContext, chat_id: int) -> Draft | None:
     return context.draft
 
 
-async def start_incident(update: Update, context: BotContext) -> None:
-    """Begin (or resume) an incident report."""
-    await begin(update, context, FORMS["incident"])
-
-
-async def start_activity(update: Update, context: BotContext) -> None:
-    """Begin (or resume) an activity report."""
-    await begin(update, context, FORMS["activity"])
-
-
 async def begin(update: Update, context: BotContext, form: Form) -> None:
-    """Ask the first question of a new report, unless another one is half done."""
+    """Ask the first question of a new report, or take up the one of this kind half done.
+
+    Over any other open report, handlers/menu.py ``start_report`` has asked first.
+    """
     if not await permit(update, context, Action.REPORT):
         return
     member = context.registered_member()
@@ -67,22 +61,6 @@ async def begin(update: Update, context: BotContext, form: Form) -> None:
     if draft is not None and draft.kind == form.kind:
         await context.bot.send_message(chat_id, t.html(lang, "draft.resume"))
         await send_prompt(context, chat_id, draft)
-        return
-    if draft is not None:
-        # A different report is half done: never throw it away without asking.
-        buttons = [
-            [callback_button(t.plain(lang, "draft.continue"), ContinueDraft(draft.id).pack())],
-            [
-                callback_button(
-                    t.plain(lang, "draft.replace"), ReplaceDraft(draft.id, form.kind).pack()
-                )
-            ],
-        ]
-        await context.bot.send_message(
-            chat_id,
-            t.html(lang, "draft.other_open", title=t.html(lang, FORMS[draft.kind].title)),
-            reply_markup=InlineKeyboardMarkup(buttons),
-        )
         return
     started = await start_draft(
         context.db, member.id, form.kind, form.first_step(), origin_of(update)
@@ -98,6 +76,9 @@ async def show_where_member_is(context: BotContext, chat_id: int) -> None:
     t, lang = context.t, member.language
     context.draft = await draft_for(context.db, member.id)
     draft = await load_draft(context, chat_id)
+    if draft is not None and urgent.just_alerted(draft):
+        await _say_alert_went(context, chat_id, draft)
+        return
     if draft is not None:
         await context.bot.send_message(chat_id, t.html(lang, "draft.resume"))
         await send_prompt(context, chat_id, draft)
@@ -110,6 +91,24 @@ async def show_where_member_is(context: BotContext, chat_id: int) -> None:
         t.html(lang, key, number=report_id),
         reply_markup=main_keyboard(t, lang, context.registered_member().role),
     )
+
+
+async def _say_alert_went(context: BotContext, chat_id: int, draft: Draft) -> None:
+    """The confirmation a restart cut off after an urgent report's alert was saved: what
+    came of the alert so far, the emergency numbers, then the first optional question."""
+    t, lang = context.t, context.registered_member().language
+    assert draft.report_id is not None
+    status = await outbox_status(context.db, draft.report_id, ALERT_PURPOSE)
+    if status.get("sent"):
+        key = "report.submitted_urgent"
+    elif status.get("pending"):
+        key = "report.submitted_urgent_retrying"
+    else:
+        key = "report.submitted_urgent_nobody"
+    said = t.html(lang, key, number=draft.report_id, count=status.get("sent", 0))
+    more = t.html(lang, "urgent.more", number=draft.report_id)
+    text = Html(f"{said}\n{t.html(lang, 'urgent.numbers')}\n\n{more}")
+    await send_prompt(context, chat_id, draft, answered=text)
 
 
 # How long after an album's last photo its one acknowledgement is sent.

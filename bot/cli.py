@@ -46,8 +46,9 @@ from domain.settings import (
     SUPPORTED_LANGUAGES,
     Settings,
     SettingsError,
+    env_file_value,
+    language_setting,
     load_settings,
-    read_env_file,
 )
 from domain.units_csv import parse_units_csv
 from presentation.export import write_reports_csv
@@ -152,7 +153,20 @@ class CliParser(argparse.ArgumentParser):
         self.subcommands: argparse._SubParsersAction[CliParser] | None = None
         self._positionals.title = say("cli.args.positionals")
         self._optionals.title = say("cli.args.options")
+        self._required: argparse._ArgumentGroup | None = None
         self.add_argument("-h", "--help", action=_Help, help=say("cli.args.help"))
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """An option given ``required=True`` is listed under its own heading ("Bắt
+        buộc"), before the options that may be left out."""
+        if kwargs.get("required") and args and str(args[0]).startswith("-"):
+            if self._required is None:
+                self._required = self.add_argument_group(self.say("cli.args.required"))
+                # argparse lists groups in the order they were made: after the arguments.
+                self._action_groups.remove(self._required)
+                self._action_groups.insert(1, self._required)
+            return self._required.add_argument(*args, **kwargs)
+        return super().add_argument(*args, **kwargs)
 
     def add_commands(self, dest: str, *, required: bool = True) -> None:
         """Subcommands, chosen by the word after this parser's own."""
@@ -174,6 +188,27 @@ class CliParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(self, message)
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """argparse's parse_args, but words left over are refused by the subcommand that
+        was given them, so its usage and its --help are shown, not the program's."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.innermost(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def innermost(self, parsed: argparse.Namespace) -> CliParser:
+        """The parser of the deepest subcommand the command line chose."""
+        parser = self
+        while parser.subcommands is not None:
+            chosen = getattr(parsed, parser.subcommands.dest, None)
+            child = parser.subcommands.choices.get(chosen) if isinstance(chosen, str) else None
+            if child is None:
+                break
+            parser = child
+        return parser
 
 
 def _parser(say: Say) -> CliParser:
@@ -348,13 +383,12 @@ def _language(environ: Mapping[str, str] | None, env_file: Path | None) -> str:
     with them: BOT_LANGUAGE read as load_settings reads it (the environment first, unless
     empty, then the .env file), the default if it cannot be read or is not supported."""
     environment = os.environ if environ is None else environ
-    chosen = environment.get("BOT_LANGUAGE", "")
+    chosen = environment.get("BOT_LANGUAGE", "").strip()
     if not chosen and env_file is not None:
-        try:
-            chosen = read_env_file(env_file).get("BOT_LANGUAGE", "")
-        except (SettingsError, OSError):
-            chosen = ""  # load_settings says what is wrong with the file
-    chosen = chosen.strip()
+        # Line by line, past a bad line: load_settings then says what is wrong with the
+        # file, in the language the file names.
+        chosen = env_file_value(env_file, "BOT_LANGUAGE")
+    chosen = language_setting(chosen)
     return chosen if chosen in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
 
 

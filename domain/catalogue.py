@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from domain.models import CatalogueItem
@@ -18,6 +20,13 @@ MAX_SHORT_LABEL = 24
 HEADER = ["code", "vi", "en", "short_vi", "short_en"]
 # Deployment files written before short labels existed: buttons then show the name.
 OLD_HEADER = HEADER[:3]
+# Short labels the bot once shipped and has since replaced: (kind, code) to the labels
+# by language. A deployment that still shows one of them, under the shipped name, gets
+# the new label at its next start (storage/catalogue.py); one it chose itself is kept.
+FORMER_SHORT_LABELS: Mapping[tuple[str, str], Mapping[str, tuple[str, ...]]] = {
+    ("activity", "OFFENDER_SUPPORT"): {"vi": ("Giúp người vi phạm",), "en": ("Helping offenders",)},
+}
+log = logging.getLogger(__name__)
 
 
 def read_catalogue(kind: str, path: Path) -> list[CatalogueItem]:
@@ -45,6 +54,20 @@ def read_catalogue(kind: str, path: Path) -> list[CatalogueItem]:
         )
     if not all(item.name_vi and item.name_en for item in items):
         raise ValueError(f"{path}: every item needs a Vietnamese and an English name")
+    for item in items:
+        for language, label in (("vi", item.short_vi), ("en", item.short_en)):
+            if len(label) > MAX_SHORT_LABEL:
+                # Not refused: its button gets a row of its own (handlers/report/prompts.py).
+                log.warning(
+                    "%s: %s's short label (%s) %r is %d characters, over %d:"
+                    " its button takes a whole row",
+                    path,
+                    item.code,
+                    language,
+                    label,
+                    len(label),
+                    MAX_SHORT_LABEL,
+                )
     return items
 
 

@@ -83,6 +83,27 @@ class Settings:
         )
 
 
+def _env_line(raw: str) -> tuple[str, str] | None:
+    """One line of a .env file: its (key, value), or None for a blank or a comment.
+
+    Raises ValueError for a line that is not KEY=VALUE.
+    """
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        return None
+    if line.startswith("export "):
+        line = line[len("export ") :].lstrip()
+    key, sep, value = line.partition("=")
+    if not sep or not key.strip():
+        raise ValueError("not KEY=VALUE")
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    else:
+        value = value.split(" #", 1)[0].rstrip()
+    return key.strip(), value
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """Parse KEY=VALUE lines of a .env file; blank lines and # comments are skipped."""
     values: dict[str, str] = {}
@@ -94,22 +115,43 @@ def read_env_file(path: Path) -> dict[str, str]:
     except UnicodeDecodeError as error:
         raise SettingsError("settings.env_not_utf8", path=path) from error
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
+        try:
+            parsed = _env_line(raw)
+        except ValueError:
             # The line itself is not repeated: it may be a pasted token.
-            raise SettingsError("settings.env_line", path=path, line=number)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key.strip()] = value
+            raise SettingsError("settings.env_line", path=path, line=number) from None
+        if parsed is not None:
+            key, value = parsed
+            values[key] = value
     return values
+
+
+def env_file_value(path: Path, name: str) -> str:
+    """One variable of a .env file, read past whatever else is wrong with the file.
+
+    For the language to say what is wrong with it in: a line that is not KEY=VALUE, or
+    bytes that are not UTF-8 elsewhere in the file, do not hide ``BOT_LANGUAGE=en``.
+    "" if the file cannot be read or does not set it; the last line setting it wins, as
+    in read_env_file.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError:
+        return ""
+    found = ""
+    for raw in text.splitlines():
+        try:
+            parsed = _env_line(raw)
+        except ValueError:
+            continue  # load_settings says what is wrong with it
+        if parsed is not None and parsed[0] == name:
+            found = parsed[1]
+    return found
+
+
+def language_setting(text: str) -> str:
+    """BOT_LANGUAGE as written ("EN", " vi ") as the language code it names."""
+    return text.strip().lower()
 
 
 def load_settings(
@@ -165,12 +207,13 @@ def load_settings(
             "settings.bad_timezone", name="BOT_TIMEZONE", value=zone_name
         ) from error
 
-    language = get("BOT_LANGUAGE", DEFAULT_LANGUAGE)
+    language_text = get("BOT_LANGUAGE", DEFAULT_LANGUAGE)
+    language = language_setting(language_text)  # "EN" is English too
     if language not in SUPPORTED_LANGUAGES:
         raise SettingsError(
             "settings.bad_language",
             name="BOT_LANGUAGE",
-            value=language,
+            value=language_text,
             accepted=", ".join(SUPPORTED_LANGUAGES),
         )
 

@@ -77,7 +77,8 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 def team_and_commune(chain: Sequence[Unit]) -> str:
-    """The unit's name with its commune or ward's: "Khối 1 – Phường Vinh Phú".
+    """The unit's name, the units between it and its commune, and the commune's:
+    "Tổ 1, Khối 1 – Phường Vinh Phú".
 
     ``chain`` is the unit and its ancestors, nearest first (storage.units.unit_chain). The
     commune is found by domain/levels.py's rule; a unit that is itself the commune, or is
@@ -92,4 +93,12 @@ def team_and_commune(chain: Sequence[Unit]) -> str:
     commune = commune_of(UnitTree(links.values()), names, unit.code)
     if commune is None or commune == unit.code:
         return unit.name
-    return f"{unit.name} – {names[commune]}"
+    # The unit, then each one it sits in below the commune (a team's hamlet), nearest first.
+    within = [unit.name]
+    seen = {unit.code}
+    for link in chain[1:]:
+        if link.code == commune or link.code in seen:
+            break
+        seen.add(link.code)
+        within.append(link.name)
+    return f"{', '.join(within)} – {names[commune]}"

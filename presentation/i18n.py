@@ -126,9 +126,28 @@ def _whole_number(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 1.0 is one, as 1 is
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
     return None
+
+
+class _Values(dict[str, object]):
+    """A message's values; a placeholder given none is logged and shown as it is written.
+
+    A caller that forgot a value (a plural message called without ``count``) must not
+    raise KeyError in the middle of a handler: the member gets the sentence with the
+    bare ``{name}`` in it, and the log says which message lacked what.
+    """
+
+    def __init__(self, key: str, values: Mapping[str, object]) -> None:
+        super().__init__(values)
+        self.key = key
+
+    def __missing__(self, name: str) -> str:
+        log.error("message %r is given no value for {%s}", self.key, name)
+        return "{" + name + "}"
 
 
 class Translator:
@@ -200,12 +219,12 @@ class Translator:
             name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
             for name, value in values.items()
         }
-        return Html(self._template(language, key, values).format(**safe))
+        return Html(self._template(language, key, values).format_map(_Values(key, safe)))
 
     def plain(self, language: str | None, key: str, /, **values: object) -> str:
         """The message as plain text, for buttons, pop-ups, command menus and files."""
         template = html.unescape(_TAG.sub("", self._template(language, key, values)))
-        return template.format(**{k: str(v) for k, v in values.items()})
+        return template.format_map(_Values(key, {k: str(v) for k, v in values.items()}))
 
     def all_variants(self, key: str) -> set[str]:
         """The message in every language, to recognise a reply-keyboard button."""

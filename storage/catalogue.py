@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from domain.catalogue import FORMER_SHORT_LABELS
 from domain.models import CatalogueItem
 from storage.db import Database, Tx
 
@@ -24,26 +25,39 @@ async def all_catalogues(db: Database) -> dict[str, list[CatalogueItem]]:
     return catalogues
 
 
-async def seed_catalogue(db: Database, kind: str, items: Sequence[CatalogueItem]) -> bool:
+async def seed_catalogue(
+    db: Database,
+    kind: str,
+    items: Sequence[CatalogueItem],
+    former: Mapping[tuple[str, str], Mapping[str, Sequence[str]]] = FORMER_SHORT_LABELS,
+) -> bool:
     """Load the default catalogue of a kind if the deployment has none yet.
 
-    A deployment that has one keeps it; items of it that still carry a shipped item's
-    code and names, but no short label yet (seeded before labels existed), get the
-    shipped label. A renamed item is the deployment's own and is left as it is.
+    A deployment that has one keeps it. In each language apart, an item of it that still
+    carries a shipped item's code and name, and no short label (seeded before labels
+    existed) or one the bot shipped before (``former``, by kind and code), gets the
+    shipped label. A name or a label the deployment chose itself is left as it is: a
+    deployment that corrected only its English name still gets the Vietnamese label.
     """
 
     def seed(tx: Tx) -> bool:
         if tx.one("SELECT 1 FROM catalogue_items WHERE kind = ? LIMIT 1", (kind,)):
-            tx.executemany(
-                "UPDATE catalogue_items SET short_vi = ?, short_en = ?"
-                " WHERE kind = ? AND code = ? AND name_vi = ? AND name_en = ?"
-                " AND short_vi = '' AND short_en = ''",
-                [
-                    (i.short_vi, i.short_en, kind, i.code, i.name_vi, i.name_en)
-                    for i in items
-                    if i.short_vi or i.short_en
-                ],
-            )
+            for item in items:
+                for language, label, name in (
+                    ("vi", item.short_vi, item.name_vi),
+                    ("en", item.short_en, item.name_en),
+                ):
+                    if not label:
+                        continue
+                    replaced = ("", *former.get((kind, item.code), {}).get(language, ()))
+                    marks = ", ".join("?" * len(replaced))
+                    # The column names come from the two literals above, never from data.
+                    tx.execute(
+                        f"UPDATE catalogue_items SET short_{language} = ?"
+                        f" WHERE kind = ? AND code = ? AND name_{language} = ?"
+                        f" AND short_{language} IN ({marks})",
+                        (label, kind, item.code, name, *replaced),
+                    )
             return False
         tx.executemany(
             "INSERT INTO catalogue_items"

@@ -262,7 +262,7 @@ async def test_an_outreach_asks_both_numbers_in_order_and_shows_and_exports_both
     calls += await finish_activity(lan, "Tuyên truyền Luật Cư trú tại nhà văn hóa")
     summary = calls[-1].text
     members = summary.index("Số tổ viên tham gia: 3 người")
-    reached = summary.index("Số người/hộ được tuyên truyền, vận động: 40")
+    reached = summary.index("Số người/hộ dân (ngoài tổ viên): 40")
     assert members < reached
     await lan.tap("Gửi báo cáo")
     with sqlite3.connect(harness.db_path) as connection:
@@ -278,9 +278,9 @@ async def test_an_outreach_asks_both_numbers_in_order_and_shows_and_exports_both
     await hung.tap("Tháng này")
     book, table = harness.telegram.api.uploads(900)
     (row,) = xlsx_records(book.content)
-    assert (row["Số tổ viên tham gia"], row["Số người được tiếp cận"]) == (3, 40)
+    assert (row["Số tổ viên tham gia"], row["Số người/hộ dân (ngoài tổ viên)"]) == (3, 40)
     (record,) = csv.DictReader(io.StringIO(table.content.decode("utf-8-sig")))
-    assert (record["Số tổ viên tham gia"], record["Số người được tiếp cận"]) == ("3", "40")
+    assert (record["Số tổ viên tham gia"], record["Số người/hộ dân (ngoài tổ viên)"]) == ("3", "40")
 
 
 async def test_changing_the_type_from_the_summary_asks_or_drops_people_reached(
@@ -295,7 +295,7 @@ async def test_changing_the_type_from_the_summary_asks_or_drops_people_reached(
     assert REACHED_ASKED in calls[-1].text
     calls = await lan.send("25")
     summary = calls[-1].text
-    assert "Số người/hộ được tuyên truyền, vận động: 25" in summary
+    assert "Số người/hộ dân (ngoài tổ viên): 25" in summary
     assert "Tuyên truyền và tuần tra khu chợ" in summary  # nothing asked again
     lan.find_button("Gửi báo cáo")
     # Outreach → patrol: the answer no longer applies and is dropped.

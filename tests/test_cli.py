@@ -50,13 +50,13 @@ HAMLETS = (
 VI_EXPORT_HEADER = [
     "Số", "Loại báo cáo", "Mã phân loại", "Phân loại", "Mã đơn vị", "Đơn vị", "Người báo",
     "Thời gian xảy ra", "Ngày", "Thời gian gửi", "Địa điểm", "Nội dung", "Người liên quan",
-    "Xử lý", "Số tổ viên tham gia", "Số người được tiếp cận", "Thời lượng (phút)", "Số ảnh",
-    "Khẩn cấp", "Trạng thái",
+    "Xử lý", "Số tổ viên tham gia", "Số người/hộ dân (ngoài tổ viên)", "Thời lượng (phút)",
+    "Số ảnh", "Khẩn cấp", "Trạng thái",
 ]  # fmt: skip
 EN_EXPORT_HEADER = [
     "No.", "Report kind", "Category code", "Category", "Unit code", "Unit", "Reporter",
     "Occurred at", "Date", "Submitted at", "Location", "Description", "People involved",
-    "Action taken", "Team members taking part", "People reached", "Duration (minutes)",
+    "Action taken", "Team members taking part", "People/households reached", "Duration (minutes)",
     "Photos", "Urgent", "Status",
 ]  # fmt: skip
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -747,7 +747,7 @@ def test_unknown_role_is_a_usage_error(tree: Path) -> None:
     assert result.status == 2
     assert result.out == ""
     assert result.err.startswith(
-        "--role không nhận «boss». Hãy chọn một trong: member, leader, deputy, supervisor, admin."
+        "--role không nhận “boss”. Hãy chọn một trong: member, leader, deputy, supervisor, admin."
     ), result.err
     assert snapshot(tree) == before
 
@@ -916,7 +916,7 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Người liên quan": "",
         "Xử lý": "",
         "Số tổ viên tham gia": "",
-        "Số người được tiếp cận": "",
+        "Số người/hộ dân (ngoài tổ viên)": "",
         "Thời lượng (phút)": "",
         "Số ảnh": "0",
         "Khẩn cấp": "Không",
@@ -938,7 +938,7 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Người liên quan": "'" + PEOPLE,
         "Xử lý": "Đã chuyển Công an xã/phường",
         "Số tổ viên tham gia": "",
-        "Số người được tiếp cận": "",
+        "Số người/hộ dân (ngoài tổ viên)": "",
         "Thời lượng (phút)": "",
         "Số ảnh": "1",
         "Khẩn cấp": "Có",
@@ -960,7 +960,7 @@ async def test_export_writes_every_report_for_excel(reports_db: Path, tmp_path: 
         "Người liên quan": "",
         "Xử lý": "",
         "Số tổ viên tham gia": "5",
-        "Số người được tiếp cận": "",  # a patrol reaches nobody outside the team
+        "Số người/hộ dân (ngoài tổ viên)": "",  # a patrol reaches nobody outside the team
         "Thời lượng (phút)": "150",
         "Số ảnh": "0",
         "Khẩn cấp": "Không",

@@ -90,7 +90,7 @@ def run_main(argv: list[str], environ: Mapping[str, str], env_file: Path | None 
     [
         (
             ["foo"],
-            "Không có lệnh «foo». Các lệnh có: run, units, members, invites, invite, export,",
+            "Không có lệnh “foo”. Các lệnh có: run, units, members, invites, invite, export,",
             "Cách dùng: python bot.py [-h] LỆNH ...",
             "Xem hướng dẫn: python bot.py --help",
         ),
@@ -114,7 +114,7 @@ def run_main(argv: list[str], environ: Mapping[str, str], env_file: Path | None 
         ),
         (
             ["invite", "--unit", "40", "--role", "tổ trưởng"],
-            "--role không nhận «tổ trưởng». Hãy chọn một trong: member, leader, deputy,"
+            "--role không nhận “tổ trưởng”. Hãy chọn một trong: member, leader, deputy,"
             " supervisor, admin.",
             "Cách dùng: python bot.py invite [-h] --unit MÃ --role",
             "Xem hướng dẫn: python bot.py invite --help",
@@ -127,19 +127,38 @@ def run_main(argv: list[str], environ: Mapping[str, str], env_file: Path | None 
         ),
         (
             ["holidays", "list", "--year", "hai nghìn"],
-            "--year cần một số, không phải «hai nghìn».",
+            "--year cần một số, không phải “hai nghìn”.",
             "Cách dùng: python bot.py holidays list [-h] [--year NĂM]",
             "Xem hướng dẫn: python bot.py holidays list --help",
         ),
         (
+            # Words left over are refused by the subcommand that was given them.
             ["members", "list", "thêm"],
-            "Lệnh này không có phần: thêm.",
+            "Lệnh này không nhận: thêm.",
+            "Cách dùng: python bot.py members list [-h] [--unit MÃ]",
+            "Xem hướng dẫn: python bot.py members list --help",
+        ),
+        (
+            ["holidays", "list", "--year", "2026", "extra", "words"],
+            "Lệnh này không nhận: extra words.",
+            "Cách dùng: python bot.py holidays list [-h] [--year NĂM]",
+            "Xem hướng dẫn: python bot.py holidays list --help",
+        ),
+        (
+            ["invites", "list", "--all"],
+            "Lệnh này không nhận: --all.",
+            "Cách dùng: python bot.py invites list [-h]",
+            "Xem hướng dẫn: python bot.py invites list --help",
+        ),
+        (
+            ["--verbose"],  # before any command: the program's own
+            "Lệnh này không nhận: --verbose.",
             "Cách dùng: python bot.py [-h] LỆNH ...",
             "Xem hướng dẫn: python bot.py --help",
         ),
         (
             ["--help=x"],
-            "-h/--help không đi kèm giá trị nào (đã ghi «x»).",
+            "-h/--help không đi kèm giá trị nào (đã ghi “x”).",
             "Cách dùng: python bot.py [-h] LỆNH ...",
             "Xem hướng dẫn: python bot.py --help",
         ),
@@ -227,7 +246,7 @@ def test_help_lists_the_commands_with_their_vietnamese_help(db_path: Path) -> No
     export = run_cli(["export", "--help"], db_path)
 
     assert "Lệnh quản trị bot: chạy bot, nhập đơn vị, tạo link mời" in top.out
-    assert "Cần ghi:" in top.out
+    assert "Tham số:" in top.out
     assert "    members   xem danh sách hoặc ngừng quyền thành viên" in top.out.splitlines()
     assert "Quản lý cây đơn vị" in units.out  # its own help starts a sentence
     assert "    import    nhập đơn vị từ tệp CSV" in units.out.splitlines()
@@ -243,6 +262,93 @@ def test_help_in_english(db_path: Path) -> None:
     assert "Options:" in result.out
     assert "-h, --help            show this help" in result.out
     assert "member (team member)" in result.out
+
+
+def sections(help_text: str) -> dict[str, str]:
+    """--help's sections ("Tùy chọn:", "Bắt buộc:") by heading, each its lines as one text."""
+    found: dict[str, str] = {}
+    heading = ""
+    for line in help_text.splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            heading = line
+            found[heading] = ""
+        elif heading:
+            found[heading] += line + "\n"
+    return found
+
+
+@pytest.mark.parametrize(
+    ("language", "required", "optional"),
+    [("vi", "Bắt buộc:", "Tùy chọn:"), ("en", "Required:", "Options:")],
+)
+def test_required_options_are_listed_apart_from_the_optional_ones(
+    db_path: Path, language: str, required: str, optional: str
+) -> None:
+    parser = cli._parser(partial(Translator.load(language).plain, language))
+    checked = []
+    for words in every_command(parser):
+        command = parser
+        for word in words:
+            assert command.subcommands is not None
+            command = command.subcommands.choices[word]
+        flags = {
+            action.option_strings[0]: action.required
+            for action in command._actions
+            if action.option_strings
+        }
+        shown = sections(run_cli([*words, "--help"], db_path, language=language).out)
+        for flag, is_required in flags.items():
+            under = required if is_required else optional
+            other = optional if is_required else required
+            assert f"\n  {flag}" in "\n" + shown[under], (words, flag, shown)
+            assert f"\n  {flag}" not in "\n" + shown.get(other, ""), (words, flag, shown)
+        # The required ones come first, before the options that may be left out.
+        headings = list(shown)
+        if any(flags.values()):
+            assert headings.index(required) < headings.index(optional), headings
+            checked.append(words)
+        else:
+            assert required not in shown
+    assert ["invite"] in checked and ["export"] in checked and ["deadlines", "add"] in checked
+
+
+def test_help_piped_into_a_reader_that_stops_early_prints_no_traceback(tmp_path: Path) -> None:
+    """`python bot.py --help | head -1`: head is gone before the help is written."""
+    reading, writing = os.pipe()
+    os.close(reading)  # the reader has already stopped
+    try:
+        result = subprocess.run(  # noqa: S603 - our own interpreter and script, no shell
+            [sys.executable, str(REPO_ROOT / "bot.py"), "--help"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            stdin=subprocess.DEVNULL,
+            stdout=writing,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(writing)
+
+    assert result.stderr == ""
+    assert result.returncode == 1
+
+
+def test_help_piped_into_head_shows_its_first_line(tmp_path: Path) -> None:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script, no shell
+        ["/bin/sh", "-c", f'"{sys.executable}" "{REPO_ROOT / "bot.py"}" --help | head -1'],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "BOT_LANGUAGE": "vi"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.stdout == "Cách dùng: python bot.py [-h] LỆNH ...\n"
+    assert result.stderr == ""
 
 
 def test_help_works_whatever_the_settings_say(db_path: Path) -> None:
@@ -295,12 +401,12 @@ def test_help_works_whatever_the_settings_say(db_path: Path) -> None:
         (
             ["units", "list"],
             {"BOT_EDIT_WINDOW": "mãi mãi"},
-            "BOT_EDIT_WINDOW=mãi mãi: không phải khoảng thời gian.",
+            "BOT_EDIT_WINDOW=mãi mãi: không dùng được.",
         ),
         (
             ["units", "list"],
             {"BOT_ESCALATE_AFTER": "1 tuần"},
-            "BOT_ESCALATE_AFTER=1 tuần: không phải thời gian chờ.",
+            "BOT_ESCALATE_AFTER=1 tuần: không dùng được.",
         ),
         (
             ["units", "list"],
@@ -335,18 +441,59 @@ def test_a_bad_setting_in_english_when_the_deployment_is_english(db_path: Path) 
 def test_a_bad_env_line_is_named_with_its_line_number(tmp_path: Path) -> None:
     env_file = write(tmp_path / ".env", "BOT_LANGUAGE=en\nTELEGRAM_BOT_TOKEN\n")
 
-    # A file that cannot be read says nothing about the language: the default speaks,
-    # unless the environment names one.
-    in_default = run_main(["units", "list"], {}, env_file)
-    in_english = run_main(["units", "list"], {"BOT_LANGUAGE": "en"}, env_file)
+    # The file's other lines still name the language, unless the environment does.
+    in_english = run_main(["units", "list"], {}, env_file)
+    in_vietnamese = run_main(["units", "list"], {"BOT_LANGUAGE": "vi"}, env_file)
 
-    assert (in_default.status, in_english.status) == (2, 2)
-    assert in_default.err.strip() == (
-        f"{env_file}, dòng 2: cần có dạng TÊN=GIÁ_TRỊ, ví dụ BOT_LANGUAGE=vi."
-    )
+    assert (in_english.status, in_vietnamese.status) == (2, 2)
     assert in_english.err.strip() == (
         f"{env_file}, line 2: expected KEY=VALUE, such as BOT_LANGUAGE=vi."
     )
+    assert in_vietnamese.err.strip() == (
+        f"{env_file}, dòng 2: cần có dạng TÊN=GIÁ_TRỊ, ví dụ BOT_LANGUAGE=vi."
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"# deployment\nTELEGRAM_BOT_TOKEN\nBOT_LANGUAGE=EN\n",  # after the bad line, upper case
+        b"export BOT_LANGUAGE='en'\n=oops\n",
+    ],
+)
+def test_an_english_env_file_with_a_bad_line_is_refused_in_english(
+    tmp_path: Path, text: bytes
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(text)
+
+    result = run_main(["units", "list"], {}, env_file)
+
+    assert result.status == 2
+    assert result.err.startswith(f"{env_file}, line "), result.err
+    assert "such as BOT_LANGUAGE=vi." in result.err
+
+
+def test_an_english_env_file_that_is_not_utf8_is_refused_in_english(tmp_path: Path) -> None:
+    env_file = write(tmp_path / ".env", cp1258("# Cấu hình của tổ Nghi Phú\nBOT_LANGUAGE=en\n"))
+
+    result = run_main(["units", "list"], {}, env_file)
+
+    assert result.status == 2
+    assert result.err.strip() == f"{env_file} is not UTF-8 text; save it again as UTF-8."
+
+
+@pytest.mark.parametrize("written", ["EN", "En", " en "])
+def test_the_language_is_read_in_any_case(db_path: Path, tmp_path: Path, written: str) -> None:
+    from_environment = run_main(["--help"], {"BOT_LANGUAGE": written})
+    env_file = write(tmp_path / ".env", f"BOT_LANGUAGE={written}\nBOT_DB_PATH={db_path}\n")
+    from_file = run_main(["units", "list"], {}, env_file)
+
+    assert from_environment.out.startswith("Usage: python bot.py"), from_environment.out
+    # Settings accept it too: the command runs, and speaks English.
+    assert from_file.status == 1, from_file.err
+    assert "BOT_LANGUAGE" not in from_file.err
+    assert from_file.err.startswith(f"No database at {db_path}."), from_file.err
 
 
 def test_an_env_file_that_is_not_utf8_is_refused_plainly(tmp_path: Path) -> None:

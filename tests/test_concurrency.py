@@ -28,7 +28,7 @@ async def test_different_chats_are_handled_at_once(harness: Harness) -> None:
     people = [await harness.join(600 + n, "16702-K01", first_name=f"M{n}") for n in range(20)]
     await asyncio.gather(*(person.send("/incident") for person in people))
     for person in people:
-        assert "Đây là loại việc gì?" in person.last_text()
+        assert "Vụ việc thuộc loại nào?" in person.last_text()
     assert harness.application.bot_data["services"].processor.current_concurrent_updates == 0
 
 
@@ -46,7 +46,7 @@ async def test_a_flood_wait_for_one_chat_does_not_hold_up_another(tmp_path: Path
         delivered = [c.chat_id for c in harness.telegram.of("sendMessage") if c.ok][-2:]
         # Bình's question went out while Lan's chat waited out its flood limit.
         assert delivered == [502, 501]
-        assert "Đây là loại việc gì?" in lan.last_text()
+        assert "Vụ việc thuộc loại nào?" in lan.last_text()
     finally:
         await harness.stop()
 
@@ -63,6 +63,6 @@ async def test_a_very_long_flood_wait_is_not_waited_out_in_line(tmp_path: Path) 
         )
         await lan.send("/incident")  # the reply fails fast instead of waiting ten minutes
         calls = await binh.send("/incident")
-        assert "Đây là loại việc gì?" in calls[-1].text
+        assert "Vụ việc thuộc loại nào?" in calls[-1].text
     finally:
         await harness.stop()

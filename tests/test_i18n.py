@@ -7,6 +7,7 @@ must exist, and what reaches Telegram must be valid HTML within Telegram's limit
 from __future__ import annotations
 
 import ast
+import functools
 import html
 import re
 import unicodedata
@@ -199,12 +200,32 @@ def test_every_message_is_translated_in_both_languages(key: str) -> None:
         assert forms and all(form.strip() for form in forms), f"{language} {key} is empty"
 
 
+@functools.cache
+def forms_for_one_only(language: str) -> frozenset[int]:
+    """The plural forms a language takes for the number one and for no other."""
+    translator = Translator(CATALOGUES, language, PLURAL_RULES)
+    chosen = [translator.plural_form(language, number) for number in range(1000)]
+    return frozenset(
+        form for form in set(chosen) if [n for n, f in enumerate(chosen) if f == form] == [1]
+    )
+
+
+def test_only_englishs_singular_is_a_form_for_one_only() -> None:
+    assert forms_for_one_only("vi") == frozenset()
+    assert forms_for_one_only("en") == frozenset({0})
+
+
 @pytest.mark.parametrize("key", ALL_IDS)
 def test_both_translations_expect_the_same_placeholders(key: str) -> None:
-    # Every form of a plural entry too: "{count} photo" and "{count} photos" alike.
+    # Every form of a plural entry too: "{count} photo" and "{count} photos" alike. A form
+    # said of one thing only may leave the number out: "to the admin", "to the 2 admins".
     expected = placeholders(VI[key])
-    for entry in (VI[key], EN[key]):
-        assert [placeholders(form) for form in forms_of(entry)] == [expected] * len(forms_of(entry))
+    for language, catalogue in CATALOGUES.items():
+        for index, form in enumerate(forms_of(catalogue[key])):
+            found = placeholders(form)
+            if isinstance(catalogue[key], tuple) and index in forms_for_one_only(language):
+                found |= {PLURAL_NUMBER}
+            assert found == expected, (language, key, index)
 
 
 @pytest.mark.parametrize("key", SENTENCE_IDS)
@@ -231,8 +252,14 @@ def test_plural_entries_have_the_same_shape_in_both_catalogues(key: str) -> None
         entry = catalogue[key]
         assert isinstance(entry, tuple), f"{key} is plural in vi but not in {language}"
         assert len(entry) == READ[language].plural_count, (language, key)
-        # The number that chooses the form is always {count} (presentation/i18n.py).
-        assert all(PLURAL_NUMBER in placeholders(form) for form in entry), (language, key)
+        # The number that chooses the form is always {count} (presentation/i18n.py); a
+        # form said of one thing only need not show it.
+        shown = [
+            PLURAL_NUMBER in placeholders(form)
+            for index, form in enumerate(entry)
+            if index not in forms_for_one_only(language)
+        ]
+        assert shown and all(shown), (language, key)
 
 
 def test_only_the_plural_entries_of_vi_are_plural_in_en() -> None:

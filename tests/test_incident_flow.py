@@ -40,7 +40,7 @@ def report_rows(harness: Harness, columns: str = "*") -> list[tuple[object, ...]
 async def test_menu_button_starts_a_report_like_the_command(harness: Harness) -> None:
     lan = await harness.join(501, "16702-K01")
     calls = await lan.send("🚨 Báo vụ việc")
-    assert "Đây là loại việc gì?" in calls[-1].text
+    assert "Vụ việc thuộc loại nào?" in calls[-1].text
     assert len(calls[-1].inline_buttons()) == 16
 
 
@@ -51,7 +51,7 @@ async def test_wrong_answers_are_explained_and_asked_again(harness: Harness) -> 
     # Typing where a button is expected: one message, the reason then the question.
     [call] = await lan.send("trộm")
     assert "chọn một nút" in call.text
-    assert "Đây là loại việc gì?" in call.text
+    assert "Vụ việc thuộc loại nào?" in call.text
     assert any("Trộm cắp" in label for label, _ in call.inline_buttons())
     # A forged button value the catalogue does not have.
     _, data = lan.find_button("Trộm cắp")

@@ -203,7 +203,7 @@ async def test_english_strangers_are_refused_in_english(harness: Harness) -> Non
         ("17464-X01", "Xóm 1 – Xã Diễn Châu"),  # and its commune
         ("16702", "Phường Vinh Phú"),  # the ward itself: just its name
         ("40", "Tỉnh Nghệ An"),  # above the communes: just its name
-        ("16702-K01-T3", "Tổ 3 – Phường Vinh Phú"),  # a team under a hamlet: the ward
+        ("16702-K01-T3", "Tổ 3, Khối 1 – Phường Vinh Phú"),  # a team: its hamlet and ward
     ],
 )
 async def test_the_newcomer_learns_their_team_and_their_commune(
@@ -224,13 +224,23 @@ def test_team_and_commune_follows_the_tree_when_names_do_not_say() -> None:
         Unit("C", "Vinh Phu", "P"),
         Unit("P", "Nghệ An", None),
     ]
-    assert team_and_commune(chain) == "Đội 2 – Vinh Phu"
+    assert team_and_commune(chain) == "Đội 2, Thôn Đông – Vinh Phu"
+    assert team_and_commune(chain[1:]) == "Thôn Đông – Vinh Phu"
     assert team_and_commune(chain[2:]) == "Vinh Phu"
     assert team_and_commune(chain[3:]) == "Nghệ An"
     assert team_and_commune([]) == ""
     # A hand-edited tree with a cycle repeats units in the chain: still one answer.
     looped = [Unit("K", "Khối 1", "W"), Unit("W", "Phường Vinh Phú", "K")] * 3
     assert team_and_commune(looped) == "Khối 1 – Phường Vinh Phú"
+    # A team two levels below its ward: every unit between them, nearest first.
+    deep = [
+        Unit("T", "Tổ 1", "X"),
+        Unit("X", "Cụm 2", "K"),
+        Unit("K", "Khối 1", "W"),
+        Unit("W", "Phường Vinh Phú", "P"),
+        Unit("P", "Tỉnh Nghệ An", None),
+    ]
+    assert team_and_commune(deep) == "Tổ 1, Cụm 2, Khối 1 – Phường Vinh Phú"
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,102 @@ async def test_a_deployment_seeded_before_short_labels_gets_them(tmp_path: Path)
                 assert (item.short_vi, item.short_en) == (default.short_vi, default.short_en)
 
 
+def offender_support(rows: dict[str, list[Any]]) -> tuple[str, str]:
+    (item,) = [item for item in rows["activity"] if item.code == "OFFENDER_SUPPORT"]
+    return item.short_vi, item.short_en
+
+
+async def seeded_then(tmp_path: Path, sql: str, *params: str) -> tuple[str, str]:
+    """OFFENDER_SUPPORT's labels after a start, once the database was changed by ``sql``."""
+    db = Database(tmp_path / "bot.sqlite3")
+    await db.open()
+    try:
+        await seed_catalogues(db, default_catalogues())
+        await db.write(
+            lambda tx: tx.execute(
+                sql + " WHERE kind = 'activity' AND code = 'OFFENDER_SUPPORT'", params
+            )
+        )
+        assert await seed_catalogues(db, default_catalogues()) == []  # nothing reloaded
+        return offender_support(await all_catalogues(db))
+    finally:
+        await db.close()
+
+
+NEW_LABELS = ("Giáo dục người vi phạm", "Supporting ex-offenders")
+
+
+def test_the_shipped_offender_label_says_what_the_work_is() -> None:
+    (item,) = [i for i in default_catalogue("activity") if i.code == "OFFENDER_SUPPORT"]
+    assert (item.short_vi, item.short_en) == NEW_LABELS
+    assert all(len(label) <= MAX_SHORT_LABEL for label in NEW_LABELS)
+
+
+async def test_a_deployment_with_the_old_shipped_label_gets_the_new_one(tmp_path: Path) -> None:
+    labels = await seeded_then(
+        tmp_path,
+        "UPDATE catalogue_items SET short_vi = ?, short_en = ?",
+        "Giúp người vi phạm",
+        "Helping offenders",
+    )
+    assert labels == NEW_LABELS
+
+
+async def test_a_label_the_deployment_chose_itself_is_kept(tmp_path: Path) -> None:
+    labels = await seeded_then(
+        tmp_path,
+        "UPDATE catalogue_items SET short_vi = ?, short_en = ?",
+        "Cảm hóa, giáo dục",
+        "Helping offenders",  # English still as shipped before: replaced
+    )
+    assert labels == ("Cảm hóa, giáo dục", "Supporting ex-offenders")
+
+
+async def test_a_deployment_that_renamed_in_one_language_gets_the_others_label(
+    tmp_path: Path,
+) -> None:
+    # It corrected the English name only: the Vietnamese label still arrives, the English
+    # one (the deployment's own name now) is left to the deployment.
+    labels = await seeded_then(
+        tmp_path,
+        "UPDATE catalogue_items SET name_en = ?, short_vi = '', short_en = ''",
+        "Re-educating offenders living in the area",
+    )
+    assert labels == ("Giáo dục người vi phạm", "")
+    labels = await seeded_then(
+        tmp_path / "other",
+        "UPDATE catalogue_items SET name_vi = ?, short_vi = ?, short_en = ?",
+        "Giúp đỡ người vi phạm pháp luật",
+        "Giúp người vi phạm",
+        "Helping offenders",
+    )
+    assert labels == ("Giúp người vi phạm", "Supporting ex-offenders")
+
+
+def test_a_deployment_label_too_long_for_half_a_phone_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "activity.csv"
+    long_label = "Tuần tra canh gác ban đêm khu phố"
+    path.write_text(
+        f"code,vi,en,short_vi,short_en\nNIGHT,Tuần tra đêm,Night patrol,{long_label},Night\n"
+        "DAY,Tuần tra ngày,Day patrol,Ban ngày,Day\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING", logger="domain.catalogue"):
+        night, day = read_catalogue("activity", path)
+    # Loaded all the same (its button gets a row of its own); the short one is not logged.
+    assert (night.short("vi"), day.short("vi")) == (long_label, "Ban ngày")
+    assert len(caplog.records) == 1, caplog.text
+    logged = caplog.records[0].getMessage()
+    assert len(long_label) == 33
+    assert all(part in logged for part in (str(path), "NIGHT", long_label, "33", "24"))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="domain.catalogue"):
+        default_catalogues()
+    assert caplog.records == []
+
+
 # --- the buttons, as the member gets them -----------------------------------------------
 
 

@@ -71,7 +71,7 @@ async def test_nothing_new_over_an_open_incident_asks_and_records_only_when_told
         [asked] = [c for c in calls if c.method == "sendMessage"]
         assert asked.text == (
             "Đồng chí đang báo dở một vụ việc (Trộm cắp tài sản). Tiếp tục báo cáo đó,"
-            " hay bỏ nó và báo hôm nay không có gì mới?"
+            " hay bỏ đi để báo hôm nay không có gì mới?"
         )
         assert [text for text, _ in asked.inline_buttons()] == [
             label("draft.continue"),
@@ -119,7 +119,7 @@ async def test_incident_over_an_open_activity_asks_then_continues_or_replaces(
     calls = await lan.send(label("menu.incident"))
     [asked] = sent(calls)
     assert asked.startswith("Đồng chí đang báo dở một hoạt động (")
-    assert asked.endswith("Tiếp tục báo cáo đó, hay bỏ nó và báo vụ việc mới?")
+    assert asked.endswith("Tiếp tục báo cáo đó, hay bỏ đi để báo vụ việc mới?")
     assert drafts(harness) == [("activity", "day", None)]
 
     calls = await lan.tap(label("draft.continue"))
@@ -146,7 +146,7 @@ async def test_activity_over_an_open_incident_asks_then_continues_or_replaces(
     calls = await lan.send(label("menu.activity"))
     assert sent(calls) == [
         "Đồng chí đang báo dở một vụ việc (Trộm cắp tài sản). Tiếp tục báo cáo đó,"
-        " hay bỏ nó và báo hoạt động mới?"
+        " hay bỏ đi để báo hoạt động mới?"
     ]
     calls = await lan.tap(label("draft.continue"))
     assert sent(calls) == [prompt("incident", "when")]

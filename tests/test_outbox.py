@@ -281,7 +281,7 @@ async def test_a_burst_of_proactive_sends_does_not_hold_up_a_members_answer(
 
         before = notes_sent()
         calls = await lan.send("/incident")
-        assert any("Đây là loại việc gì?" in c.text for c in calls if c.chat_id == 501)
+        assert any("Vụ việc thuộc loại nào?" in c.text for c in calls if c.chat_id == 501)
         # The answer did not queue behind the burst: hardly any note went out meanwhile,
         # and most of the burst is still to go.
         assert notes_sent() - before <= 2

@@ -61,6 +61,7 @@ ENGLISH = [
     ("digest.silent", {}, "for 1 day)", "for 2 days)"),
     ("digest.days", {}, "1 day", "2 days"),
     ("digest.scope_more", {"names": "Xóm 1"}, "1 more unit", "2 more units"),
+    ("report.submitted_urgent_admins", {"number": 7}, "to the admin.", "to the 2 admins."),
 ]
 
 
@@ -140,6 +141,53 @@ def test_a_plural_message_without_a_number_shows_the_plural_and_is_logged(
     with caplog.at_level("ERROR", logger="presentation.i18n"):
         assert t.plain("en", "value.photos", count="some") == "some photos"
     assert "value.photos" in caplog.text
+
+
+def test_a_count_given_as_a_float_with_a_whole_value_chooses_the_form(
+    t: Translator, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("ERROR", logger="presentation.i18n"):
+        assert t.plain("en", "value.photos", count=1.0) == "1.0 photo"
+        assert t.html("en", "value.photos", count=2.0) == "2.0 photos"
+    assert caplog.records == []
+    # A fraction is no whole number: the plural form, and the log says so.
+    with caplog.at_level("ERROR", logger="presentation.i18n"):
+        assert t.plain("en", "value.photos", count=1.5) == "1.5 photos"
+    assert "value.photos" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("render", "expected"),
+    [
+        ("plain", "✅ Report no. 7 submitted.\n🚨 {count} supervisors alerted at once."),
+        ("html", "✅ Report <b>no. 7</b> submitted.\n🚨 {count} supervisors alerted at once."),
+    ],
+)
+def test_a_plural_message_called_without_its_count_is_logged_not_raised(
+    t: Translator, caplog: pytest.LogCaptureFixture, render: str, expected: str
+) -> None:
+    with caplog.at_level("ERROR", logger="presentation.i18n"):
+        said = getattr(t, render)("en", "report.submitted_urgent", number=7)
+    # The sentence is still said (its plural form), the forgotten number as its placeholder.
+    assert said == expected
+    logged = [record.getMessage() for record in caplog.records]
+    assert "message 'report.submitted_urgent' is given no value for {count}" in logged
+    assert any("plural message 'report.submitted_urgent' needs" in line for line in logged)
+
+
+def test_any_message_missing_a_value_is_logged_not_raised(
+    t: Translator, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("ERROR", logger="presentation.i18n"):
+        said = t.plain("vi", "urgent.more_nothing")
+        shown = t.html("en", "history.event.followed_up", unused="x")
+    assert said == (
+        "✅ Đã lưu vụ việc số {number}. Không có gì mới cần gửi thêm cho cán bộ phụ trách."
+    )
+    assert shown == "added to an urgent incident"  # a value not asked for is ignored
+    assert [r.getMessage() for r in caplog.records] == [
+        "message 'urgent.more_nothing' is given no value for {number}"
+    ]
 
 
 def test_every_form_of_a_plural_button_is_recognised(t: Translator) -> None:

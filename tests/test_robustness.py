@@ -157,7 +157,7 @@ async def test_a_draft_from_an_older_version_does_not_lock_the_member_out(
     calls = await lan.send("xin chào")
     assert "không dùng được nữa" in calls[0].text
     calls = await lan.send("/incident")
-    assert "Đây là loại việc gì?" in calls[-1].text
+    assert "Vụ việc thuộc loại nào?" in calls[-1].text
 
 
 async def test_no_button_or_command_goes_unanswered(harness: Harness) -> None:

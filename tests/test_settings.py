@@ -192,11 +192,18 @@ def test_time_zone_folder_name_is_refused_as_a_setting_error() -> None:
     assert "BOT_TIMEZONE" in message
 
 
-@pytest.mark.parametrize("language", ["fr", "VI", "vietnamese", "vi-VN"])
+@pytest.mark.parametrize("language", ["fr", "FR", "vietnamese", "vi-VN"])
 def test_unsupported_language_is_refused_naming_the_variable(language: str) -> None:
     message = refusal(TELEGRAM_BOT_TOKEN=TOKEN, BOT_LANGUAGE=language)
+    # As the administrator wrote it, not as it was compared.
     assert f"BOT_LANGUAGE={language}" in message
     assert "vi, en" in message
+
+
+@pytest.mark.parametrize(("written", "language"), [("EN", "en"), ("Vi", "vi"), (" en ", "en")])
+def test_the_language_is_taken_in_any_case(written: str, language: str) -> None:
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "BOT_LANGUAGE": written}, None)
+    assert settings.language == language
 
 
 @pytest.mark.parametrize("name", ["TELEGRAM_API_BASE_URL", "TELEGRAM_FILE_BASE_URL"])

@@ -116,6 +116,7 @@ class DigestReport:
     participants: int | None = None
     duration_minutes: int | None = None
     photo_count: int = 0
+    reached: int | None = None  # people or households an outreach-like activity reached
 
     @property
     def located(self) -> bool:

@@ -116,6 +116,8 @@ _REPORT_COLUMNS = (
     "r.id, r.kind, r.category_code, r.unit_code, r.member_id, m.full_name, r.submitted_at,"
     " r.occurred_at, r.urgent, r.status, r.alert_state, r.latitude, r.longitude, r.address,"
     " r.description, r.people, r.action_taken, r.participants, r.duration_minutes,"
+    # Only an activity's answers are read, for the people it reached: one small JSON each.
+    " CASE WHEN r.kind = 'activity' THEN json_extract(r.data, '$.reached') END AS reached,"
     " (SELECT count(*) FROM report_photos p WHERE p.report_id = r.id) AS photos"
 )
 
@@ -142,6 +144,7 @@ def _report(row: sqlite3.Row) -> DigestReport:
         participants=row["participants"],
         duration_minutes=row["duration_minutes"],
         photo_count=row["photos"],
+        reached=row["reached"] if isinstance(row["reached"], int) else None,
     )
 
 

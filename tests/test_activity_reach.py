@@ -9,6 +9,7 @@ import json
 import re
 import sqlite3
 import zipfile
+from datetime import timedelta
 from typing import Any
 from xml.etree import ElementTree
 
@@ -29,6 +30,8 @@ from domain.forms import (
 )
 from domain.models import Draft, Role
 from domain.reporting import new_report
+from handlers.context import services_of
+from storage.digests import digest_data
 
 REACHED_ASKED = "được tuyên truyền, vận động, giúp đỡ"
 COUNT_ASKED = "Có bao nhiêu tổ viên"
@@ -281,6 +284,14 @@ async def test_an_outreach_asks_both_numbers_in_order_and_shows_and_exports_both
     assert (row["Số tổ viên tham gia"], row["Số người/hộ dân (ngoài tổ viên)"]) == (3, 40)
     (record,) = csv.DictReader(io.StringIO(table.content.decode("utf-8-sig")))
     assert (record["Số tổ viên tham gia"], record["Số người/hộ dân (ngoài tổ viên)"]) == ("3", "40")
+    # And the digest reads both, for its spreadsheet.
+    now = harness.now
+    data = await digest_data(
+        harness.db, now - timedelta(days=1), now + timedelta(minutes=1), ZONE,
+        services_of(harness.application).settings.thresholds, now - timedelta(days=1),
+    )  # fmt: skip
+    (outreach,) = data.reports
+    assert (outreach.participants, outreach.reached) == (3, 40)
 
 
 async def test_changing_the_type_from_the_summary_asks_or_drops_people_reached(

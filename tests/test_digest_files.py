@@ -93,7 +93,7 @@ REPORTS = (
     report(102, "incident", "FIGHT", at(1, 21), latitude=10.7769, longitude=106.7009,
            description=HOSTILE_TEXTS[0], status="verified"),
     report(103, "activity", "PATROL", at(2, 19), unit_code="K02", member_id=2,
-           reporter="Trần Thị Bình", participants=4, duration_minutes=90,
+           reporter="Trần Thị Bình", participants=4, reached=35, duration_minutes=90,
            description=HOSTILE_TEXTS[1]),
     report(104, "incident", "THEFT", at(2, 22), description=HOSTILE_TEXTS[2]),
     report(105, "nothing", None, at(3, 7), unit_code="K02", member_id=2,
@@ -352,13 +352,14 @@ def test_reports_sheet_lists_every_report_with_local_times(labels: DigestLabels)
         101.0, "Vụ việc", "Trộm cắp", "Tổ 1 – Khu phố Đông", "Nguyễn Văn An",
         pytest.approx(excel_time(at(1, 7, 45))), pytest.approx(excel_time(at(1, 8, 15))),
         "12 Lê Lợi", "Mất xe máy trước nhà số 12", "2 thanh niên",
-        labels.actions["police"], None, None, 2.0, "Có", "đã gửi", "đang xử lý",
+        labels.actions["police"], None, None, None, 2.0, "Có", "đã gửi", "đang xử lý",
     ]  # fmt: skip
     assert row_of(table, 3, width)[7] == "10.776900, 106.700900"
     patrol = row_of(table, 4, width)
-    assert patrol[11:15] == [4.0, 90.0, 0.0, "Không"]
+    # Team members who took part, then people or households reached: two numbers.
+    assert patrol[11:16] == [4.0, 35.0, 90.0, 0.0, "Không"]
     assert row_of(table, 6, width)[1:3] == ["Không có gì mới", None]
-    assert row_of(table, 7, width)[15] == "cần bổ sung"
+    assert row_of(table, 7, width)[16] == "cần bổ sung"
     assert f"B{len(REPORTS) + 2}" not in table
     assert "dd/mm/yyyy hh:mm" in parts["xl/styles.xml"]
 

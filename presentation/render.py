@@ -58,8 +58,10 @@ class FormRenderer:
         """One answer as HTML; user text is escaped by the translator."""
         t, lang = self.t, self.language
         match value:
-            case None if spec.kind is FieldKind.TEXT:
-                # A skipped free-text answer (who was involved): not known yet, not "none".
+            case None if spec.kind in (FieldKind.TEXT, FieldKind.CHOICE):
+                # A skipped free-text answer (who was involved), or a choice not made yet
+                # (what was done, in an urgent alert sent before it was asked): not known
+                # yet, not "none".
                 return t.html(lang, "value.unknown")
             case None | ():
                 return t.html(lang, "value.none")

@@ -57,6 +57,7 @@ async def test_the_alert_goes_after_three_answers_in_four_messages(harness: Harn
     assert "Bổ sung" in confirmation or "bổ sung" in confirmation
     (alert,) = alerts(hung)
     assert "Vụ việc số 1" in alert.text and "Cháy kho củi, lửa đang lan" in alert.text
+    assert "Xử lý: (chưa rõ)" in alert.text  # not asked yet: unknown, not "none"
     # Its map link brings no preview card: the native location follows it already.
     (sent_alert,) = [c for c in hung.calls() if c.text.startswith("🚨 KHẨN CẤP")]
     preview = sent_alert.params["link_preview_options"]

@@ -489,3 +489,62 @@ def test_an_unreadable_update_is_set_aside_and_polling_goes_on(
     logged = [line for line in output.splitlines() if "set aside" in line]
     assert len(logged) == 1 and str(broken) in logged[0]
     assert secret not in output
+
+
+def test_kill_9_as_the_urgent_alert_goes_loses_neither_alert_nor_confirmation(
+    api_server: FakeBotApiServer, runner: BotRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """🆘 Báo khẩn: the process dies with the third answer committed and every reply to it
+    (the alert, the member's confirmation) still in flight. The next process sends the
+    alert and tells the member it went, with the emergency numbers, and the redelivered
+    answer makes no second report."""
+    code = seed(runner, api_server, tmp_path)
+    boss_code = run_cli(runner.env, "invite", "--unit", "40", "--role", "supervisor")
+    boss_code = boss_code.strip().splitlines()[-1].rsplit("=", 1)[-1]
+    lan = Member(api_server, runner)
+    hung = Member(api_server, runner, user_id=4343, first_name="Hùng")
+
+    bot = runner.start()
+    mark = api_server.call_count()
+    hung.command(f"/start {boss_code}")
+    hung.expect(lambda text: "Tỉnh Nghệ An" in text, mark, "the supervisor's welcome")
+    mark = api_server.call_count()
+    lan.command(f"/start {code}")
+    lan.expect(lambda text: "Khối 1" in text, mark, "the welcome")
+    mark = api_server.call_count()
+    lan.say(T.plain(LANGUAGE, "menu.urgent"))
+    ask_category = lan.expect(lambda text: "Câu 1/3" in text, mark, "the first question")
+    mark = api_server.call_count()
+    lan.tap(ask_category, ":cat:FIRE_EXPLOSION")
+    lan.expect(lambda text: "Câu 2/3" in text, mark, "the place question")
+    mark = api_server.call_count()
+    lan.send_location(LATITUDE, LONGITUDE)
+    lan.expect(lambda text: "Câu 3/3" in text, mark, "the one-line question")
+    api_server.park_replies()
+    line = lan.say("Cháy kho củi, lửa đang lan", hold=True)
+    api_server.wait_for_parked(lambda call: call.method == "sendMessage", timeout=WAIT)
+    bot.kill()
+    api_server.release_replies()
+    api_server.release_confirmations()
+
+    bot = runner.start()
+    mark = api_server.call_count()
+    told = lan.expect(lambda text: "Đã báo ngay cho 1 cán bộ phụ trách" in text, mark,
+                      "the confirmation the kill cut off")  # fmt: skip
+    assert all(number in told.text for number in ("113", "114", "115"))
+    hung.expect(lambda text: text.startswith("🚨 KHẨN CẤP"), 0, "the alert")
+    assert api_server.wait_for_deliveries(line, 2, timeout=WAIT) >= 2
+    bot.kill()
+
+    delivered = [
+        call
+        for call in api_server.calls("sendMessage")
+        if call.chat_id == hung.user_id and call.text.startswith("🚨 KHẨN CẤP") and call.ok
+    ]
+    # A copy cut off mid-send may have arrived: an alert is sent again rather than lost.
+    assert 1 <= len(delivered) <= 2
+    with closing(sqlite3.connect(db_path)) as db:
+        assert db.execute("SELECT count(*), sum(urgent) FROM reports").fetchone() == (1, 1)
+        assert db.execute("SELECT step FROM drafts").fetchall() == [("people",)]
+    for run in runner.runs:
+        assert "Traceback" not in run.output(), run.output()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import timedelta
 
 from telegram import Update
@@ -21,6 +23,7 @@ from storage.members import member_by_telegram_id
 from storage.outbox import outbox_status
 from storage.reports import latest_report_since
 
+log = logging.getLogger(__name__)
 # How far back a report counts as "the one you just sent" when a reply was lost.
 RECENT_SUBMIT = timedelta(hours=1)
 
@@ -98,6 +101,10 @@ async def _say_alert_went(context: BotContext, chat_id: int, draft: Draft) -> No
     came of the alert so far, the emergency numbers, then the first optional question."""
     t, lang = context.t, context.registered_member().language
     assert draft.report_id is not None
+    try:  # those still to go (cut off by the restart) go first: then the member is told
+        await context.services.outbox.send_for_report(context.bot, draft.report_id, ALERT_PURPOSE)
+    except sqlite3.Error:
+        log.warning("alerts of report %s: left to the drain", draft.report_id, exc_info=True)
     status = await outbox_status(context.db, draft.report_id, ALERT_PURPOSE)
     if status.get("sent"):
         key = "report.submitted_urgent"

@@ -3,9 +3,10 @@
 "🆘 Báo khẩn" starts an incident draft already marked urgent and dated now
 (``start_data``). It asks the category, the place and one line of what is happening,
 and as soon as those are in (``alert_ready``) the report is submitted and alerted. The
-rest of the incident form follows on a draft that reopens the report (``follow_up``);
-what it adds reaches the same supervisors as a reply to their alert
-(handlers/report/urgent.py). Nothing here reads the clock or the database.
+rest of the incident form follows on a draft that reopens the report, from
+``follow_up_step``; what it adds (``added``) reaches the same supervisors as a reply to
+their alert (handlers/report/urgent.py, handlers/report/resubmit.py). Nothing here reads
+the clock or the database.
 """
 
 from __future__ import annotations

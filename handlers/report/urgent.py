@@ -10,7 +10,6 @@ went to as a reply under their copy (handlers/report/resubmit.py).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from telegram import Update
@@ -31,7 +30,6 @@ from presentation.i18n import Html
 from storage.drafts import draft_for, start_draft
 from storage.reports import SubmitOutcome, submit_draft
 
-log = logging.getLogger(__name__)
 # The report kind an urgent-first report is; ReplaceDraft names the start this way.
 URGENT_START = "urgent"
 

@@ -19,7 +19,7 @@ from handlers.context import BotContext, origin_of
 from handlers.guard import permit
 from handlers.own_reports import own_buttons, own_line
 from handlers.report.prompts import reply_keyboard_for
-from handlers.report.resume import begin, chat_of, load_draft
+from handlers.report.resume import begin, chat_of, load_draft, say_discarded
 from presentation.callbacks import ChooseLanguage, ContinueDraft, ReplaceDraft, ReplaceWithNothing
 from presentation.i18n import Html
 from presentation.keyboards import callback_button, close_buttons, main_keyboard
@@ -106,12 +106,26 @@ async def nothing_to_report(update: Update, context: BotContext) -> None:
     if (draft := await load_draft(context, chat_of(update))) is not None:
         await ask_over_open_draft(update, context, draft, NOTHING)
         return
+    await record_nothing_today(update, context)
+
+
+async def record_nothing_today(
+    update: Update, context: BotContext, *, replacing: Draft | None = None
+) -> None:
+    """Record "nothing new" for today; ``replacing``: the open draft the member chose to
+    drop for it, dropped in the same write."""
     member = context.registered_member()
     today = context.moment().today
-    created, number = await record_nothing(context.db, member, today, origin_of(update))
+    created, number = await record_nothing(
+        context.db, member, today, origin_of(update), replacing.id if replacing else None
+    )
+    chat_id = chat_of(update)
+    if replacing is not None:
+        context.draft = None
+        await say_discarded(context, chat_id, replacing)
     key = "nothing.recorded" if created else "nothing.already"
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
+    await context.bot.send_message(
+        chat_id,
         context.t.html(member.language, key, day=local_day(today), number=number),
         reply_markup=reply_keyboard_for(context),
     )

@@ -49,14 +49,19 @@ async def start_draft(
     first_step: str,
     origin: Origin | None,
     data: Mapping[str, Any] | None = None,
+    replacing: int | None = None,
 ) -> Draft | None:
     """Replace the member's new-report draft with a fresh one, with ``data`` answered
-    already if given; None if the update is a replay."""
+    already if given; None if the update is a replay. ``replacing``: a draft the member
+    chose to discard for this one (a sent report reopened, say), dropped in the same
+    transaction, so that a failure keeps both or neither."""
 
     def start(tx: Tx) -> Draft | None:
         if not claim_update(tx, origin):
             return None
         now = tx.now.isoformat()
+        if replacing is not None:
+            tx.execute("DELETE FROM drafts WHERE id = ? AND member_id = ?", (replacing, member_id))
         tx.execute("DELETE FROM drafts WHERE member_id = ? AND report_id IS NULL", (member_id,))
         answers = dict(data or {})
         cursor = tx.execute(
@@ -127,3 +132,18 @@ async def discard_draft(db: Database, member_id: int, draft_id: int | None = Non
         return cursor.rowcount > 0
 
     return await db.write(discard)
+
+
+async def draft_under(db: Database, member_id: int, draft_id: int) -> Draft | None:
+    """The member's other open draft, if one is open under this one: a new report begun
+    while a sent one was reopened, or the other way round."""
+
+    def read(tx: Tx) -> Draft | None:
+        row = tx.one(
+            f"SELECT {_COLUMNS} FROM drafts WHERE member_id = ? AND id <> ?"
+            " ORDER BY updated_at DESC, id DESC",
+            (member_id, draft_id),
+        )
+        return _draft(row) if row else None
+
+    return await db.read(read)

@@ -161,11 +161,17 @@ async def submit_draft(
 
 
 async def record_nothing(
-    db: Database, member: Member, day: date, origin: Origin | None
+    db: Database, member: Member, day: date, origin: Origin | None, discarding: int | None = None
 ) -> tuple[bool, int]:
-    """Record "nothing to report" for a day once; returns (created, report id)."""
+    """Record "nothing to report" for a day once; returns (created, report id).
+
+    ``discarding``: the draft the member chose to drop for this, dropped in the same
+    transaction.
+    """
 
     def record(tx: Tx) -> tuple[bool, int]:
+        if discarding is not None:
+            tx.execute("DELETE FROM drafts WHERE id = ? AND member_id = ?", (discarding, member.id))
         existing = tx.one(
             "SELECT id FROM reports WHERE kind = 'nothing' AND member_id = ? AND period_date = ?",
             (member.id, day.isoformat()),

@@ -326,3 +326,24 @@ async def test_urgent_over_an_open_report_asks_first(harness: Harness) -> None:
     await lan.tap("Bỏ, báo khẩn ngay")
     assert "Câu 1/3" in lan.last_text()
     assert drafts(harness) == [("incident", "cat", None)]
+
+
+async def test_a_replacement_that_cannot_be_saved_keeps_the_open_report(
+    harness: Harness,
+) -> None:
+    """Discarding the open report and starting the new one is one write: when it fails,
+    the member still has the report they had, and the same button works once it can."""
+    lan = await open_incident(harness)
+    await lan.send("/activity")
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON drafts"
+            " BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        )
+    message, data = lan.find_button("Bỏ, báo hoạt động mới")
+    await lan.tap_data(data, message)
+    assert drafts(harness) == [("incident", "when", None)]  # kept whole
+    with sqlite3.connect(harness.db_path) as connection:
+        connection.execute("DROP TRIGGER refuse")
+    await lan.tap_data(data, message)
+    assert drafts(harness) == [("activity", "type", None)]

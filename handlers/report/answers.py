@@ -19,10 +19,17 @@ from domain.forms import FORMS, SUMMARY_STEP, Field, FieldKind
 from domain.models import Draft, Role
 from domain.values import decode
 from handlers.context import BotContext, origin_of
-from handlers.menu import nothing_to_report, start_report
+from handlers.menu import NOTHING, ask_over_open_draft, record_nothing_today
 from handlers.report import urgent as urgent_flow
 from handlers.report.prompts import asked, choice_values, photo_buttons, question, send_prompt
-from handlers.report.resume import ALBUM_SETTLE, acknowledge_photos, chat_of, load_draft
+from handlers.report.resume import (
+    ALBUM_SETTLE,
+    acknowledge_photos,
+    begin,
+    chat_of,
+    load_draft,
+    say_discarded,
+)
 from handlers.report.submit import submit, submit_again
 from presentation import callbacks
 from presentation.callbacks import (
@@ -41,7 +48,7 @@ from presentation.callbacks import (
 from presentation.i18n import Html
 from presentation.keyboards import callback_button, close_buttons, main_keyboard, replace_screen
 from storage.alerts import open_alerts_for
-from storage.drafts import SaveOutcome, discard_draft, draft_for, save_draft_step
+from storage.drafts import SaveOutcome, discard_draft, draft_under, save_draft_step
 
 
 async def on_message(update: Update, context: BotContext) -> None:
@@ -141,16 +148,10 @@ async def _on_draft_button(
             await query.answer()
             if await _took_buttons(query.message):  # not a second tap on the same question
                 await send_prompt(context, chat_id, draft)
-        case ReplaceDraft(kind=kind) if kind in FORMS:
-            await _discard_for_new(context, query, chat_id, draft)
-            await start_report(update, context, FORMS[kind])
-        case ReplaceDraft(kind=urgent_flow.URGENT_START):
-            await _discard_for_new(context, query, chat_id, draft)
-            # Another report may have been open under that one: asked about in its turn.
-            await urgent_flow.start_urgent(update, context)
+        case ReplaceDraft(kind=kind) if kind in FORMS or kind == urgent_flow.URGENT_START:
+            await _replace(update, context, query, draft, kind)
         case ReplaceWithNothing():
-            await _discard_for_new(context, query, chat_id, draft)
-            await nothing_to_report(update, context)
+            await _replace(update, context, query, draft, NOTHING)
         case _:
             await query.answer(t.plain(lang, "error.stale_button"), show_alert=True)
 
@@ -184,27 +185,29 @@ async def _back_to_draft(
     await replace_screen(query, text, markup)
 
 
-async def _discard_for_new(
-    context: BotContext, query: CallbackQuery, chat_id: int, draft: Draft
+async def _replace(
+    update: Update, context: BotContext, query: CallbackQuery, draft: Draft, then: str
 ) -> None:
-    """Discard the open draft, chosen over a menu button, before doing what it does.
-
-    A sent report reopened keeps its number and stays as sent: only the changes go. The
-    draft the member then works on is read again: another may have been open under it.
-    """
+    """Discard the open draft, chosen over a menu button, and do what the button does
+    (``then``: a report kind, urgent, or NOTHING), in one write: a failure keeps the
+    draft. A report open under the discarded one is never dropped with it: it is asked
+    about in its turn."""
     member = context.registered_member()
-    t, lang = context.t, member.language
     await query.answer()
-    await discard_draft(context.db, member.id, draft.id)
-    context.draft = await draft_for(context.db, member.id)
     await close_buttons(query.message)
-    done = (
-        t.html(lang, "own.edit_discarded", number=draft.report_id)
-        if draft.report_id is not None
-        else t.html(lang, "draft.discarded")
-    )
-    # The old report may have been at the place step, with its own keyboard.
-    await context.bot.send_message(chat_id, done, reply_markup=main_keyboard(t, lang, member.role))
+    under = await draft_under(context.db, member.id, draft.id)
+    if under is not None:
+        await discard_draft(context.db, member.id, draft.id)
+        context.draft = under
+        await say_discarded(context, chat_of(update), draft)
+        await ask_over_open_draft(update, context, under, then)
+        return
+    if then == NOTHING:
+        await record_nothing_today(update, context, replacing=draft)
+    elif then == urgent_flow.URGENT_START:
+        await urgent_flow.begin_urgent(update, context, replacing=draft)
+    else:
+        await begin(update, context, FORMS[then], replacing=draft)
 
 
 async def _took_buttons(message: object) -> bool:

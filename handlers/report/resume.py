@@ -50,10 +50,14 @@ async def load_draft(context: BotContext, chat_id: int) -> Draft | None:
     return context.draft
 
 
-async def begin(update: Update, context: BotContext, form: Form) -> None:
+async def begin(
+    update: Update, context: BotContext, form: Form, *, replacing: Draft | None = None
+) -> None:
     """Ask the first question of a new report, or take up the one of this kind half done.
 
-    Over any other open report, handlers/menu.py ``start_report`` has asked first.
+    Over any other open report, handlers/menu.py ``start_report`` has asked first;
+    ``replacing`` is the one the member then chose to discard for this, dropped in the
+    transaction that starts the new one.
     """
     if not await permit(update, context, Action.REPORT):
         return
@@ -61,16 +65,33 @@ async def begin(update: Update, context: BotContext, form: Form) -> None:
     chat_id = chat_of(update)
     t, lang = context.t, member.language
     draft = await load_draft(context, chat_id)
-    if draft is not None and draft.kind == form.kind:
+    if replacing is None and draft is not None and draft.kind == form.kind:
         await context.bot.send_message(chat_id, t.html(lang, "draft.resume"))
         await send_prompt(context, chat_id, draft)
         return
     started = await start_draft(
-        context.db, member.id, form.kind, form.first_step(), origin_of(update)
-    )
+        context.db, member.id, form.kind, form.first_step(), origin_of(update),
+        replacing=replacing.id if replacing else None,
+    )  # fmt: skip
     if started is not None:
         context.draft = started
+        if replacing is not None:
+            await say_discarded(context, chat_id, replacing)
         await send_prompt(context, chat_id, started)
+
+
+async def say_discarded(context: BotContext, chat_id: int, draft: Draft) -> None:
+    """Say that a draft was dropped, with the menu back under the chat (the draft may
+    have been at the place step, with its own keyboard). A sent report reopened stays as
+    it was sent: only the changes went."""
+    member = context.registered_member()
+    t, lang = context.t, member.language
+    done = (
+        t.html(lang, "own.edit_discarded", number=draft.report_id)
+        if draft.report_id is not None
+        else t.html(lang, "draft.discarded")
+    )
+    await context.bot.send_message(chat_id, done, reply_markup=main_keyboard(t, lang, member.role))
 
 
 async def show_where_member_is(context: BotContext, chat_id: int) -> None:

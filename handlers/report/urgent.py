@@ -24,7 +24,7 @@ from handlers.context import BotContext, origin_of
 from handlers.guard import permit
 from handlers.menu import ask_over_open_draft
 from handlers.report.prompts import send_prompt
-from handlers.report.resume import chat_of, load_draft
+from handlers.report.resume import chat_of, load_draft, say_discarded
 from handlers.report.submit import announce, confirm
 from presentation.i18n import Html
 from storage.drafts import draft_for, start_draft
@@ -52,17 +52,23 @@ async def start_urgent(update: Update, context: BotContext) -> None:
     await begin_urgent(update, context)
 
 
-async def begin_urgent(update: Update, context: BotContext) -> None:
-    """Start the urgent draft (dated now, marked urgent) and ask its first question."""
+async def begin_urgent(
+    update: Update, context: BotContext, *, replacing: Draft | None = None
+) -> None:
+    """Start the urgent draft (dated now, marked urgent) and ask its first question;
+    ``replacing``: the open draft the member chose to drop for it, in the same write."""
     member = context.registered_member()
     t, lang = context.t, member.language
     data = urgent.start_data(context.services.clock.now())
     started = await start_draft(
-        context.db, member.id, INCIDENT.kind, INCIDENT.first_step(), origin_of(update), data
-    )
+        context.db, member.id, INCIDENT.kind, INCIDENT.first_step(), origin_of(update), data,
+        replacing=replacing.id if replacing else None,
+    )  # fmt: skip
     if started is None:
         return  # a replayed tap: it was answered the first time
     context.draft = started
+    if replacing is not None:
+        await say_discarded(context, chat_of(update), replacing)
     await send_prompt(context, chat_of(update), started, answered=t.html(lang, "urgent.intro"))
 
 

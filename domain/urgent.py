@@ -81,13 +81,13 @@ def is_follow_up(draft: Draft) -> bool:
 
 
 def added(form: Form, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """The keys of the fields whose answers a follow-up adds or changes, in form order."""
+    """The keys of the fields whose answers a follow-up adds, changes or takes back (the
+    people first named, then skipped), in form order."""
     return [
         spec.key
         for spec in form.fields
         if spec.key not in LOCKED_IN_FOLLOW_UP
-        and after.get(spec.key) is not None
-        and after.get(spec.key) != before.get(spec.key)
+        and (after.get(spec.key) or None) != (before.get(spec.key) or None)
     ]
 
 

@@ -9,10 +9,11 @@ Who may ask is the access rules' decision, made by the handler before it calls h
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from domain.forms import SUMMARY_STEP
 from domain.models import Draft, Member, NewReport, Report, ReportStatus
@@ -30,6 +31,7 @@ from domain.review import (
     resubmission,
     review,
 )
+from storage.alerts import AlertCopy, alert_copies_in
 from storage.db import Database, Tx
 from storage.drafts import draft_in
 from storage.members import MEMBER_COLUMNS, member_from_row
@@ -465,8 +467,14 @@ async def check_own_change(
 class ResubmitResult:
     outcome: OwnOutcome  # DONE; REFUSED (reason); GONE; REPLAYED (a second tap: report_id)
     report_id: int | None = None
-    event: str | None = None  # "resubmitted" or "edited"
+    event: str | None = None  # "resubmitted", "edited" or "followed_up"
     reason: str | None = None
+    followed_up: int = 0  # replies queued under an urgent alert's copies
+
+
+# What an urgent incident's follow-up announces, from the report as it was and its
+# alert's copies (handlers/report/resubmit.py).
+FollowUps = Callable[[Mapping[str, Any], Sequence[AlertCopy]], Sequence[OutboxItem]]
 
 
 def _report_columns(report: NewReport) -> tuple[object, ...]:
@@ -496,14 +504,16 @@ async def resubmit_draft(
     origin: Origin | None,
     announcements: Announcements = lambda report_id: (),
     *,
-    follow_up: bool = False,
+    follow_up: FollowUps | None = None,
 ) -> ResubmitResult:
     """Submit a reopened draft as its report again: same number, same history, new answers.
 
     A ``follow_up`` adds to an urgent incident alerted before its form was finished
     (domain/urgent.py). Submitted or verified, it records "followed_up" and keeps the
     status, whatever the edit window; returned for more information, it answers the
-    review as any resubmission does; rejected or withdrawn, it is refused.
+    review as any resubmission does; rejected or withdrawn, it is refused. What it
+    announces is made from the report and its alert's copies as this transaction reads
+    them: an escalation queued a moment before gets its reply too.
 
     Answering a review ("returned") records "resubmitted" and puts the report back to
     "submitted"; the reporter's own edit records "edited", and only while the rules still
@@ -525,11 +535,14 @@ async def resubmit_draft(
         current, facts = found
         move = resubmission(current.status)
         reason = OWN_CLOSED if move is None else None
-        if follow_up and current.status in (ReportStatus.SUBMITTED, ReportStatus.VERIFIED):
+        if follow_up is not None and current.status in (
+            ReportStatus.SUBMITTED,
+            ReportStatus.VERIFIED,
+        ):
             # What was added to an urgent incident: not an edit, so not bound by the
             # window or the review; the report keeps its status.
             move, reason = Resubmission("followed_up", own=False), None
-        elif follow_up and current.status is ReportStatus.RETURNED:
+        elif follow_up is not None and current.status is ReportStatus.RETURNED:
             reason = None  # the additions answer the reviewer too: resubmitted
         elif move is not None and move.own:
             reason = own_change(OwnChange.EDIT, facts, tx.now, window)
@@ -569,7 +582,11 @@ async def resubmit_draft(
         )
         record_event_in(tx, report_id, move.event, member.id)
         enqueue_in(tx, announcements(report_id))
+        replies: Sequence[OutboxItem] = ()
+        if follow_up is not None:
+            replies = follow_up(current.data, alert_copies_in(tx, report_id))
+            enqueue_in(tx, replies)
         tx.execute("DELETE FROM drafts WHERE id = ?", (draft.id,))
-        return ResubmitResult(OwnOutcome.DONE, report_id, move.event)
+        return ResubmitResult(OwnOutcome.DONE, report_id, move.event, followed_up=len(replies))
 
     return await db.write(resubmit)

@@ -23,7 +23,8 @@ def sent(person: Person) -> list[Call]:
 
 
 def alerts(person: Person) -> list[Message]:
-    return [m for m in person.messages() if m.text.startswith("🚨 KHẨN CẤP")]
+    """The alerts in a chat; an escalated one opens with why it came up a level."""
+    return [m for m in person.messages() if "🚨 KHẨN CẤP: " in m.text]
 
 
 async def report_fire(lan: Person) -> None:
@@ -366,3 +367,28 @@ async def test_urgent_over_an_edit_asks_about_the_report_open_under_it_too(
     assert "đang báo dở" in lan.last_text()  # now about the activity
     with sqlite3.connect(harness.db_path) as db:
         assert db.execute("SELECT kind, report_id FROM drafts").fetchall() == [("activity", None)]
+
+
+async def test_additions_reach_the_level_an_alert_was_escalated_to_without_names(
+    harness: Harness,
+) -> None:
+    hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
+    thanh = await harness.join(902, "40", Role.SUPERVISOR, "Thành")
+    lan = await harness.join(501, "16702-K01")
+    await report_fire(lan)
+    harness.elapse(timedelta(minutes=16))
+    await harness.run_job("alerts:escalate")
+    assert len(alerts(thanh)) == 1  # escalated: the province has it
+    await lan.send("Ông Tư, chủ kho, 0912 345 678")
+    await lan.tap("Bỏ qua")  # photos
+    await lan.tap("Cần theo dõi")
+    await lan.tap("Gửi bổ sung")
+    for person in (hung, thanh):
+        (more,) = [m for m in person.messages() if "Bổ sung cho vụ việc khẩn số 1" in m.text]
+        assert more.reply_to == alerts(person)[0].message_id
+    # The province is above the privacy level: it reads what was done, not who was named.
+    (more,) = [m for m in thanh.messages() if "Bổ sung cho vụ việc khẩn số 1" in m.text]
+    assert "Ông Tư" not in more.text and "0912" not in more.text
+    assert "Cần theo dõi" in more.text
+    (more,) = [m for m in hung.messages() if "Bổ sung cho vụ việc khẩn số 1" in m.text]
+    assert "Ông Tư, chủ kho, 0912 345 678" in more.text

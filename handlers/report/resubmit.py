@@ -30,14 +30,12 @@ from handlers.context import BotContext, origin_of
 from handlers.review_notices import resubmitted_notices
 from presentation.i18n import Html
 from presentation.keyboards import close_buttons
-from storage.alerts import alert_copies_in
+from storage.alerts import AlertCopy
 from storage.members import member_by_id, overseers_and_tree
-from storage.review import OwnOutcome, last_verdict, report_view, resubmit_draft
+from storage.review import FollowUps, OwnOutcome, last_verdict, report_view, resubmit_draft
 from storage.units import get_unit
 
 log = logging.getLogger(__name__)
-# A report that takes no more: what is added to it is not announced.
-CLOSED = (ReportStatus.REJECTED, ReportStatus.WITHDRAWN)
 
 
 async def resubmit(update: Update, context: BotContext, draft: Draft, report: NewReport) -> None:
@@ -56,11 +54,9 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
             else None
         )
         items += await resubmitted_notices(context, view, reviewer, draft.id)
-    # Added to an urgent incident after its alert: to everyone the alert went to, unless
-    # the report was rejected or withdrawn meanwhile (storage refuses it then).
-    follow_up = urgent.is_follow_up(draft)
-    if view is not None and follow_up and view.report.status not in CLOSED:
-        items += await _follow_up(context, draft, view.report.data)
+    # Added to an urgent incident after its alert: a reply to everyone the alert went to
+    # (made in the transaction, from what it reads); refused if rejected or withdrawn.
+    follow_up = await _follow_up(context, draft) if urgent.is_follow_up(draft) else None
     newly_urgent = view is not None and report.urgent and not view.report.urgent
     if view is not None and newly_urgent:
         tree, overseers = await overseers_and_tree(context.db)
@@ -103,16 +99,16 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
         except sqlite3.Error:
             log.warning("alerts for report %s: outcome not recorded", number, exc_info=True)
     key = "own.resubmitted" if result.event == "resubmitted" else "own.edited"
-    if follow_up and any(item.purpose == MORE_PURPOSE for item in items):
+    if follow_up is not None and result.followed_up:
         key = "urgent.more_sent"
         await _send_follow_up(context, number)
     elif (
-        follow_up
+        follow_up is not None
         and view is not None
         and urgent.added(FORMS[draft.kind], view.report.data, draft.data)
     ):
         key = "urgent.more_saved"  # the alert reached nobody yet: it will carry them
-    elif follow_up:
+    elif follow_up is not None:
         key = "urgent.more_nothing"
     confirmation = t.html(lang, key, number=number)
     if isinstance(query.message, Message):
@@ -123,15 +119,18 @@ async def resubmit(update: Update, context: BotContext, draft: Draft, report: Ne
     await context.bot.send_message(member.chat_id, confirmation)
 
 
-async def _follow_up(
-    context: BotContext, draft: Draft, before: Mapping[str, Any]
-) -> list[OutboxItem]:
-    """What an urgent incident's follow-up announces: a reply under each alert copy."""
+async def _follow_up(context: BotContext, draft: Draft) -> FollowUps:
+    """What an urgent incident's follow-up announces, made in the transaction that sends
+    it: a reply under each alert copy, with what the draft adds to the report."""
     assert draft.report_id is not None
-    report_id = draft.report_id
-    copies = await context.db.read(lambda tx: alert_copies_in(tx, report_id))
+    report_id, after = draft.report_id, draft.data
     tree, _ = await overseers_and_tree(context.db)
-    return follow_up_items(context.services, report_id, before, draft.data, copies, tree, draft.id)
+    services = context.services
+
+    def replies(before: Mapping[str, Any], copies: Sequence[AlertCopy]) -> list[OutboxItem]:
+        return follow_up_items(services, report_id, before, after, copies, tree, draft.id)
+
+    return replies
 
 
 async def _send_follow_up(context: BotContext, report_id: int) -> int:

@@ -6,8 +6,23 @@ Not a test module: tests import from here, never from each other.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
+from typing import Any
 
 from botapi_sim.driver import Harness, Person
+
+
+@dataclass
+class AppUser(Person):
+    """A Telegram user whose app is set to a language (Telegram's ``language_code``)."""
+
+    language_code: str | None = None
+
+    def _user(self) -> dict[str, Any]:
+        user = super()._user()
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
 
 
 async def walk_incident(lan: Person, description: str = "Mất xe máy trước nhà số 5") -> None:

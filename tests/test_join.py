@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from botapi_sim.driver import Harness, Person
+from botapi_sim.driver import Harness
 from domain.invites import new_invite_code
 from domain.models import Role, Unit
 from handlers.context import services_of
 from handlers.join import team_and_commune
 from presentation.i18n import language_for
 from storage.units import upsert_units
+from tests.flows import AppUser
 
 
 def members(harness: Harness) -> list[tuple[int, str, str]]:
@@ -111,19 +110,6 @@ async def test_group_chats_are_ignored(harness: Harness) -> None:
 
 
 # --- the language of a newcomer, and where they have joined ------------------------------
-
-
-@dataclass
-class AppUser(Person):
-    """A Telegram user whose app is set to a language (Telegram's ``language_code``)."""
-
-    language_code: str | None = None
-
-    def _user(self) -> dict[str, Any]:
-        user = super()._user()
-        if self.language_code:
-            user["language_code"] = self.language_code
-        return user
 
 
 def stored_language(harness: Harness, telegram_user_id: int) -> str:

@@ -8,10 +8,8 @@ one form, English two.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,7 +19,7 @@ from domain.models import Role
 from handlers.context import services_of
 from handlers.report.resume import ALBUM_SETTLE
 from presentation.i18n import LOCALES_DIR, Translator, forms_of, read_catalogue
-from tests.flows import draft_row
+from tests.flows import AppUser, draft_row
 
 EN_PO = LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po"
 
@@ -29,19 +27,6 @@ EN_PO = LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po"
 @pytest.fixture(scope="module")
 def t() -> Translator:
     return Translator.load("vi")
-
-
-@dataclass
-class AppUser(Person):
-    """A Telegram user whose app is set to a language (Telegram's ``language_code``)."""
-
-    language_code: str | None = None
-
-    def _user(self) -> dict[str, Any]:
-        user = super()._user()
-        if self.language_code:
-            user["language_code"] = self.language_code
-        return user
 
 
 # --- through the real Translator and catalogues -----------------------------------------

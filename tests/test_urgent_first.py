@@ -27,10 +27,15 @@ def alerts(person: Person) -> list[Message]:
     return [m for m in person.messages() if "🚨 KHẨN CẤP: " in m.text]
 
 
-async def report_fire(lan: Person) -> None:
+async def to_the_last_question(lan: Person) -> None:
+    """🆘, the category and the place: one line of what is happening is all that is left."""
     await lan.send(URGENT)
     await lan.tap("Cháy, nổ")
     await lan.send_location(18.6796, 105.6813)
+
+
+async def report_fire(lan: Person) -> None:
+    await to_the_last_question(lan)
     await lan.send("Cháy kho củi, lửa đang lan")
 
 
@@ -126,9 +131,7 @@ async def test_the_same_answer_delivered_twice_makes_one_report_and_one_alert(
 ) -> None:
     hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
     lan = await harness.join(501, "16702-K01")
-    await lan.send(URGENT)
-    await lan.tap("Cháy, nổ")
-    await lan.send_location(18.6796, 105.6813)
+    await to_the_last_question(lan)
     await lan.send("Cháy kho củi", update_id=777_001)
     await lan.send("Cháy kho củi", update_id=777_001)  # Telegram delivers it again
     assert len(alerts(hung)) == 1
@@ -141,9 +144,7 @@ async def test_the_alert_survives_a_restart_right_after_the_last_answer(
 ) -> None:
     hung = await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
     lan = await harness.join(501, "16702-K01")
-    await lan.send(URGENT)
-    await lan.tap("Cháy, nổ")
-    await lan.send_location(18.6796, 105.6813)
+    await to_the_last_question(lan)
     harness.telegram.fail_next("sendMessage", 502, "Bad Gateway", chat_id=900)
     await lan.send("Cháy kho củi")
     await harness.restart()
@@ -330,9 +331,7 @@ async def test_a_restart_that_lost_the_confirmation_says_the_alert_went(
 ) -> None:
     await harness.join(900, "16702", Role.SUPERVISOR, "Hùng")
     lan = await harness.join(501, "16702-K01")
-    await lan.send(URGENT)
-    await lan.tap("Cháy, nổ")
-    await lan.send_location(18.6796, 105.6813)
+    await to_the_last_question(lan)
     await lan.send("Cháy kho củi", update_id=9100)
     seen = len(lan.calls())
     await crash_after_commit(harness, 9100)

@@ -214,6 +214,26 @@ class UnitTree:
         return code == root or root in self.ancestors(code)
 
 
+def allowed(
+    member: Member,
+    action: Action,
+    tree: UnitTree,
+    *,
+    report: ReportRef | None = None,
+    target: Member | None = None,
+) -> bool:
+    """``can``, as a yes or no, for a member as they stand (deactivated or not), about a
+    report or another member as they stand."""
+    decision = can(
+        Actor.of(member, active=member.active),
+        action,
+        tree,
+        report=report,
+        target=Actor.of(target, active=target.active) if target is not None else None,
+    )
+    return isinstance(decision, Allow)
+
+
 def invitable_roles(actor: Actor | None) -> frozenset[str]:
     """Return the roles the actor may hand out in an invite."""
     if actor is None or not actor.active or actor.role not in OVERSEERS:

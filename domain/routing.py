@@ -8,13 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from domain.access import ADMIN, Action, Actor, Allow, ReportRef, UnitTree, can
+from domain.access import ADMIN, Action, ReportRef, UnitTree, allowed
 from domain.models import Member
-
-
-def _allowed(member: Member, action: Action, tree: UnitTree, report: ReportRef) -> bool:
-    actor = Actor.of(member, active=member.active)
-    return isinstance(can(actor, action, tree, report=report), Allow)
 
 
 def nearest_recipients(
@@ -32,15 +27,15 @@ def nearest_recipients(
     asked: an alert goes up, not sideways.
     """
     for code in (report.unit_code, *tree.ancestors(report.unit_code)):
-        allowed = [
+        permitted = [
             member
             for member in candidates
             if member.unit_code == code
             and member.id not in tried
-            and _allowed(member, action, tree, report)
+            and allowed(member, action, tree, report=report)
         ]
-        if allowed:
-            return allowed
+        if permitted:
+            return permitted
     return []
 
 
@@ -56,7 +51,7 @@ def alert_recipients(
         for member in candidates
         if member.role == ADMIN
         and member.id not in tried
-        and _allowed(member, Action.RECEIVE_ALERTS, tree, report)
+        and allowed(member, Action.RECEIVE_ALERTS, tree, report=report)
     ]
 
 
@@ -77,11 +72,12 @@ def next_escalation(
     if not levels:
         return None
     for code in chain[max(levels) + 1 :]:
-        allowed = [
+        permitted = [
             member
             for member in candidates
-            if member.unit_code == code and _allowed(member, Action.RECEIVE_ALERTS, tree, report)
+            if member.unit_code == code
+            and allowed(member, Action.RECEIVE_ALERTS, tree, report=report)
         ]
-        if allowed:
-            return code, allowed
+        if permitted:
+            return code, permitted
     return None

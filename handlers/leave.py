@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardMarkup, Update
 
-from domain.access import Action, Actor, Allow, UnitTree, can, visible_units
+from domain.access import Action, Actor, UnitTree, allowed, visible_units
 from domain.models import Member
 from handlers.context import BotContext
 from handlers.guard import permit
@@ -106,10 +106,4 @@ async def on_button(update: Update, context: BotContext) -> None:
 
 
 def _may(actor: Member, target: Member, tree: UnitTree) -> bool:
-    decision = can(
-        Actor.of(actor, active=actor.active),
-        Action.SET_LEAVE,
-        tree,
-        target=Actor.of(target, active=target.active),
-    )
-    return isinstance(decision, Allow)
+    return allowed(actor, Action.SET_LEAVE, tree, target=target)

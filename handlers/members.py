@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from domain.access import ADMIN, Action, Actor, Allow, UnitTree, can, visible_units
+from domain.access import ADMIN, Action, Actor, UnitTree, allowed, visible_units
 from domain.models import Member
 from handlers.context import BotContext, origin_of
 from handlers.guard import permit
@@ -174,10 +174,4 @@ def _line(context: BotContext, entry: RosterEntry, names: dict[str, str]) -> Htm
 
 
 def _may_deactivate(actor: Member, target: Member, tree: UnitTree) -> bool:
-    decision = can(
-        Actor.of(actor, active=actor.active),
-        Action.DEACTIVATE_MEMBER,
-        tree,
-        target=Actor.of(target, active=target.active),
-    )
-    return isinstance(decision, Allow)
+    return allowed(actor, Action.DEACTIVATE_MEMBER, tree, target=target)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.access import Action, Actor, Allow, ReportRef, UnitTree, can
+from domain.access import Action, ReportRef, UnitTree, allowed
 from domain.forms import FORMS, FieldKind, Form
 from domain.models import Member, NewReport, Report
 from domain.outbox import CallbackButton, OutboxItem, Payload
@@ -36,13 +36,8 @@ def report_ref(report: Report) -> ReportRef:
     return ReportRef(report.member_id, report.unit_code, report.status)
 
 
-def actor_of(member: Member) -> Actor:
-    return Actor.of(member, active=member.active)
-
-
 def may_review(member: Member, report: Report, tree: UnitTree) -> bool:
-    decision = can(actor_of(member), Action.REVIEW_REPORT, tree, report=report_ref(report))
-    return isinstance(decision, Allow)
+    return allowed(member, Action.REVIEW_REPORT, tree, report=report_ref(report))
 
 
 def names_shown(context: BotContext, viewer: Member, tree: UnitTree) -> bool:
@@ -156,8 +151,7 @@ async def new_report_notices(
     recipients = [
         watcher
         for watcher in found
-        if watcher.id != reporter.id
-        and isinstance(can(actor_of(watcher), Action.VIEW_REPORT, tree, report=about), Allow)
+        if watcher.id != reporter.id and allowed(watcher, Action.VIEW_REPORT, tree, report=about)
     ]
     services = context.services
 

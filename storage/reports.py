@@ -62,6 +62,43 @@ def record_event_in(
     return cursor.lastrowid
 
 
+# The columns a report's answers fill, in the order ``answer_values`` gives them: one
+# mapping for a new report and for one submitted again (storage/review.py).
+ANSWER_COLUMNS = (
+    "category_code", "occurred_at", "period_date", "latitude", "longitude", "address",
+    "description", "people", "action_taken", "urgent", "participants", "duration_minutes",
+    "data",
+)  # fmt: skip
+
+
+def answer_values(report: NewReport) -> tuple[object, ...]:
+    return (
+        report.category_code,
+        report.occurred_at.isoformat(),
+        report.period_date.isoformat(),
+        report.latitude,
+        report.longitude,
+        report.address,
+        report.description,
+        report.people,
+        report.action_taken,
+        int(report.urgent),
+        report.participants,
+        report.duration_minutes,
+        json.dumps(report.data, ensure_ascii=False),
+    )
+
+
+def put_photos_in(tx: Tx, report_id: int, photos: Sequence[Photo]) -> None:
+    """Add a report's photos, in this order (a report submitted again drops its old ones
+    first)."""
+    tx.executemany(
+        "INSERT INTO report_photos (report_id, position, file_id, file_unique_id, kind)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(report_id, n, p.file_id, p.file_unique_id, p.kind) for n, p in enumerate(photos)],
+    )
+
+
 class SubmitOutcome(StrEnum):
     SUBMITTED = "submitted"
     ALREADY_SUBMITTED = "already_submitted"
@@ -106,44 +143,23 @@ async def submit_draft(
             return SubmitResult(SubmitOutcome.GONE)
         now = tx.now.astimezone(UTC).isoformat()
         cursor = tx.execute(
-            "INSERT INTO reports (draft_id, kind, member_id, unit_code, category_code,"
-            " occurred_at, period_date, submitted_at, latitude, longitude, address,"
-            " description, people, action_taken, urgent, participants, duration_minutes,"
-            " alert_state, updated_at, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO reports (draft_id, kind, member_id, unit_code, submitted_at,"
+            f" alert_state, updated_at, {', '.join(ANSWER_COLUMNS)})"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(ANSWER_COLUMNS))})",
             (
                 draft_id,
                 report.kind,
                 member.id,
                 member.unit_code,
-                report.category_code,
-                report.occurred_at.isoformat(),
-                report.period_date.isoformat(),
                 now,
-                report.latitude,
-                report.longitude,
-                report.address,
-                report.description,
-                report.people,
-                report.action_taken,
-                int(report.urgent),
-                report.participants,
-                report.duration_minutes,
                 AlertState.OPEN.value if report.urgent else None,
                 now,
-                json.dumps(report.data, ensure_ascii=False),
+                *answer_values(report),
             ),
         )
         report_id = cursor.lastrowid
         assert report_id is not None
-        tx.executemany(
-            "INSERT INTO report_photos (report_id, position, file_id, file_unique_id, kind)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [
-                (report_id, n, p.file_id, p.file_unique_id, p.kind)
-                for n, p in enumerate(report.photos)
-            ],
-        )
+        put_photos_in(tx, report_id, report.photos)
         record_event_in(tx, report_id, "submitted", member.id)
         enqueue_in(tx, announcements(report_id))
         tx.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))

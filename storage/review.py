@@ -36,7 +36,14 @@ from storage.db import Database, Tx
 from storage.drafts import draft_in
 from storage.members import MEMBER_COLUMNS, member_from_row
 from storage.outbox import enqueue_in
-from storage.reports import Announcements, get_report_in, record_event_in
+from storage.reports import (
+    ANSWER_COLUMNS,
+    Announcements,
+    answer_values,
+    get_report_in,
+    put_photos_in,
+    record_event_in,
+)
 from storage.updates import Origin, claim_update
 
 # --- listing ------------------------------------------------------------------------
@@ -477,24 +484,6 @@ class ResubmitResult:
 FollowUps = Callable[[Mapping[str, Any], Sequence[AlertCopy]], Sequence[OutboxItem]]
 
 
-def _report_columns(report: NewReport) -> tuple[object, ...]:
-    return (
-        report.category_code,
-        report.occurred_at.isoformat(),
-        report.period_date.isoformat(),
-        report.latitude,
-        report.longitude,
-        report.address,
-        report.description,
-        report.people,
-        report.action_taken,
-        int(report.urgent),
-        report.participants,
-        report.duration_minutes,
-        json.dumps(report.data, ensure_ascii=False),
-    )
-
-
 async def resubmit_draft(
     db: Database,
     draft: Draft,
@@ -554,17 +543,15 @@ async def resubmit_draft(
         # The draft's number takes the place of the first one's: a second tap on this
         # draft's Submit finds the report it went into.
         tx.execute(
-            "UPDATE reports SET draft_id = ?, category_code = ?, occurred_at = ?,"
-            " period_date = ?, latitude = ?, longitude = ?, address = ?, description = ?,"
-            " people = ?, action_taken = ?, urgent = ?, participants = ?,"
-            " duration_minutes = ?, data = ?, updated_at = ?,"
+            "UPDATE reports SET draft_id = ?,"
+            f" {', '.join(f'{column} = ?' for column in ANSWER_COLUMNS)}, updated_at = ?,"
             " status = CASE WHEN ? THEN status ELSE 'submitted' END,"
             # (A SET expression reads the row as it was: the new urgency is bound again.)
             " alert_state = CASE WHEN ? AND alert_state IS NULL THEN 'open'"
             " ELSE alert_state END WHERE id = ?",
             (
                 draft.id,
-                *_report_columns(report),
+                *answer_values(report),
                 now,
                 int(move.event == "followed_up"),
                 int(report.urgent),
@@ -572,14 +559,7 @@ async def resubmit_draft(
             ),
         )
         tx.execute("DELETE FROM report_photos WHERE report_id = ?", (report_id,))
-        tx.executemany(
-            "INSERT INTO report_photos (report_id, position, file_id, file_unique_id, kind)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [
-                (report_id, n, p.file_id, p.file_unique_id, p.kind)
-                for n, p in enumerate(report.photos)
-            ],
-        )
+        put_photos_in(tx, report_id, report.photos)
         record_event_in(tx, report_id, move.event, member.id)
         enqueue_in(tx, announcements(report_id))
         replies: Sequence[OutboxItem] = ()

@@ -41,8 +41,3 @@ async def link_report(db: Database, report_id: int, same_as: int, member_id: int
         )
 
     await db.write(link)
-
-
-async def linked_to(db: Database, report_id: int) -> int | None:
-    row = await db.fetch_one("SELECT same_as FROM report_links WHERE report_id = ?", (report_id,))
-    return row["same_as"] if row else None

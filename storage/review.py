@@ -161,11 +161,6 @@ def history_in(tx: Tx, report_id: int) -> tuple[HistoryEvent, ...]:
     )  # fmt: skip
 
 
-async def report_history(db: Database, report_id: int) -> tuple[HistoryEvent, ...]:
-    """A report's history, oldest first (empty for an unknown report)."""
-    return await db.read(lambda tx: history_in(tx, report_id))
-
-
 def view_in(tx: Tx, report_id: int) -> ReportView | None:
     report = get_report_in(tx, report_id)
     if report is None:

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from telegram import Bot
@@ -74,6 +75,50 @@ NEARER_LOOKBACK = timedelta(days=1)
 # for any chain of levels at the longest BOT_ESCALATE_AFTER.
 ESCALATION_LOOKBACK = timedelta(days=2)
 log = logging.getLogger(__name__)
+
+
+class Reach(StrEnum):
+    """Who a new report's alert is meant for, as the member is told."""
+
+    NOT_URGENT = "not_urgent"
+    SUPERVISORS = "supervisors"  # the nearest level up the tree with anyone to receive it
+    ADMINS = "admins"  # no supervisor up the tree: the deployment's admins instead
+    NOBODY = "nobody"  # not even an admin has joined yet
+
+
+async def tell_reporter(context: BotContext, report_id: int, reach: Reach | None = None) -> Html:
+    """Send an urgent report's alerts still to go, then say truthfully what came of them:
+    how many went and to whom, that they are still being tried, or that nobody has
+    joined who could receive them yet (they go as soon as someone does: the drain's
+    ``reach_the_unreached``); then the emergency numbers.
+
+    ``reach`` None (a restart cut the first confirmation off): judged from the outbox,
+    as reaching supervisors if any copy went or is being tried, else nobody.
+    """
+    t, lang = context.t, context.registered_member().language
+    outbox = context.services.outbox
+    delivered = 0
+    try:
+        delivered = await outbox.send_for_report(context.bot, report_id, PURPOSE)
+    except sqlite3.Error:
+        # The report and its alerts are saved; what came of the sending could not be
+        # written down, and the drain job will see to it.
+        log.warning("alerts for report %s: outcome not recorded", report_id, exc_info=True)
+    if reach is None:
+        trying = delivered or await outbox.pending_for_report(report_id, PURPOSE)
+        reach = Reach.SUPERVISORS if trying else Reach.NOBODY
+    if reach is Reach.NOBODY:
+        key = "report.submitted_urgent_nobody"
+    elif delivered and reach is Reach.ADMINS:
+        key = "report.submitted_urgent_admins"
+    elif delivered:
+        key = "report.submitted_urgent"
+    elif await outbox.pending_for_report(report_id, PURPOSE):
+        key = "report.submitted_urgent_retrying"
+    else:  # every copy refused for good (blocked, chat gone), and nobody left to try
+        key = "report.submitted_urgent_unreached"
+    said = t.html(lang, key, number=report_id, count=delivered)
+    return Html(f"{said}\n{t.html(lang, 'urgent.numbers')}")
 
 
 def alert_key(report_id: int, recipient_id: int) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sqlite3
 from datetime import timedelta
 
 from telegram import Update
@@ -12,7 +10,7 @@ from domain import flow, urgent
 from domain.access import Action
 from domain.forms import FORMS, MAX_PHOTOS, FieldKind, Form
 from domain.models import Draft
-from handlers.alerts import PURPOSE as ALERT_PURPOSE
+from handlers.alerts import tell_reporter
 from handlers.context import BotContext, origin_of
 from handlers.guard import permit
 from handlers.report.prompts import photo_buttons, send_prompt
@@ -20,10 +18,8 @@ from presentation.i18n import Html
 from presentation.keyboards import main_keyboard
 from storage.drafts import discard_draft, draft_for, save_draft_step, start_draft
 from storage.members import member_by_telegram_id
-from storage.outbox import outbox_status
 from storage.reports import latest_report_since
 
-log = logging.getLogger(__name__)
 # How far back a report counts as "the one you just sent" when a reply was lost.
 RECENT_SUBMIT = timedelta(hours=1)
 
@@ -122,20 +118,10 @@ async def _say_alert_went(context: BotContext, chat_id: int, draft: Draft) -> No
     came of the alert so far, the emergency numbers, then the first optional question."""
     t, lang = context.t, context.registered_member().language
     assert draft.report_id is not None
-    try:  # those still to go (cut off by the restart) go first: then the member is told
-        await context.services.outbox.send_for_report(context.bot, draft.report_id, ALERT_PURPOSE)
-    except sqlite3.Error:
-        log.warning("alerts of report %s: left to the drain", draft.report_id, exc_info=True)
-    status = await outbox_status(context.db, draft.report_id, ALERT_PURPOSE)
-    if status.get("sent"):
-        key = "report.submitted_urgent"
-    elif status.get("pending"):
-        key = "report.submitted_urgent_retrying"
-    else:
-        key = "report.submitted_urgent_nobody"
-    said = t.html(lang, key, number=draft.report_id, count=status.get("sent", 0))
+    # Those still to go (cut off by the restart) go first: then the member is told.
+    said = await tell_reporter(context, draft.report_id)
     more = t.html(lang, "urgent.more", number=draft.report_id)
-    text = Html(f"{said}\n{t.html(lang, 'urgent.numbers')}\n\n{more}")
+    text = Html(f"{said}\n\n{more}")
     await send_prompt(context, chat_id, draft, answered=text)
 
 

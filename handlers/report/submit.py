@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import logging
-import sqlite3
 from collections.abc import Sequence
-from enum import StrEnum
 
 from telegram import Message, Update
 from telegram.error import BadRequest
@@ -18,7 +15,7 @@ from domain.models import Draft, NewReport, ReportStatus, Role
 from domain.outbox import OutboxItem
 from domain.reporting import new_report
 from domain.routing import alert_recipients
-from handlers.alerts import PURPOSE, alert_items
+from handlers.alerts import Reach, alert_items, tell_reporter
 from handlers.context import BotContext, origin_of
 from handlers.duplicates import offer_duplicates, offered
 from handlers.report.prompts import send_prompt
@@ -33,8 +30,6 @@ from storage.duplicates import link_report
 from storage.members import overseers_and_tree
 from storage.reports import Announcements, SubmitOutcome, report_id_for_draft, submit_draft
 from storage.units import get_unit
-
-log = logging.getLogger(__name__)
 
 
 async def submit(
@@ -103,15 +98,6 @@ async def submit(
     )
 
 
-class Reach(StrEnum):
-    """Who a new report's alert is meant for, as the member is told."""
-
-    NOT_URGENT = "not_urgent"
-    SUPERVISORS = "supervisors"  # the nearest level up the tree with anyone to receive it
-    ADMINS = "admins"  # no supervisor up the tree: the deployment's admins instead
-    NOBODY = "nobody"  # not even an admin has joined yet
-
-
 async def announce(
     context: BotContext, draft: Draft, report: NewReport
 ) -> tuple[Announcements, Reach]:
@@ -143,33 +129,12 @@ async def announce(
 
 
 async def confirm(context: BotContext, report_id: int, reach: Reach) -> Html:
-    """Send a new urgent report's alerts at once, then say truthfully what came of them:
-    how many went and to whom, that they are still being tried, or that nobody has
-    joined who could receive them yet (they go as soon as someone does: the drain's
-    ``reach_the_unreached``). An urgent report also gets the emergency numbers."""
-    t, lang = context.t, context.registered_member().language
+    """The member's confirmation: the report's number, and for an urgent one what came of
+    its alert (handlers/alerts.py ``tell_reporter``)."""
     if reach is Reach.NOT_URGENT:
-        return t.html(lang, "report.submitted", number=report_id)
-    delivered = 0
-    outbox = context.services.outbox
-    try:
-        delivered = await outbox.send_for_report(context.bot, report_id, PURPOSE)
-    except sqlite3.Error:
-        # The report and its alerts are saved; what came of the sending could not be
-        # written down, and the drain job will see to it.
-        log.warning("alerts for report %s: outcome not recorded", report_id, exc_info=True)
-    if reach is Reach.NOBODY:
-        key = "report.submitted_urgent_nobody"
-    elif delivered and reach is Reach.ADMINS:
-        key = "report.submitted_urgent_admins"
-    elif delivered:
-        key = "report.submitted_urgent"
-    elif await outbox.pending_for_report(report_id, PURPOSE):
-        key = "report.submitted_urgent_retrying"
-    else:  # every copy refused for good (blocked, chat gone), and nobody left to try
-        key = "report.submitted_urgent_unreached"
-    said = t.html(lang, key, number=report_id, count=delivered)
-    return Html(f"{said}\n{t.html(lang, 'urgent.numbers')}")
+        return context.t.html(context.registered_member().language, "report.submitted",
+                              number=report_id)  # fmt: skip
+    return await tell_reporter(context, report_id, reach)
 
 
 async def submit_again(update: Update, context: BotContext, draft_id: int) -> None:
